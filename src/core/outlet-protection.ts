@@ -1,0 +1,364 @@
+// Accessory-outlet protection: the shared power/current budget of the AC outlets, the
+// time-current trip curve with a thermal level, shedding by priority, latching until a
+// user reset, the SoC floor and stale-meter handling.
+//
+// Pure and deterministic: no I/O, no clock. All time comes from `input.nowMs`, so the same
+// code runs in the firmware (called every protection tick), in vitest on Node and inside
+// the DeviceScript VM. Stays inside the DeviceScript language subset.
+import type { DevsConfig } from "../config/devs.gen"
+import { isFiniteNumber } from "./num"
+
+/** Why an outlet is off ("none" when it is on). Machine-readable; shown in telemetry and traces. */
+export type OutletReason =
+    | "none"
+    | "switch_off" // outlet main switch is OFF
+    | "overload_sustained" // 1.0 < r <= sustainedRatio for the sustained trip time
+    | "overload_inverse" // r > sustainedRatio along t(r) = K / (r^2 - 1)
+    | "overload_short" // r > inrushRatio for longer than inrushMaxMs
+    | "overload_instant" // r >= instantRatio
+    | "overload_on_reset" // still overloaded once the inrush allowance after a reset has passed
+    | "shed" // cut to keep a higher-priority outlet within budget
+    | "soc_floor" // traction battery at the outlet SoC floor
+    | "soc_unknown" // no fresh, valid SoC reading
+    | "meter_stale" // outlet reading older than meterTimeoutMs
+    | "meter_invalid" // outlet reading not a finite number
+
+export type AlarmReason = "none" | "soc_floor" | "soc_unknown" | "overload"
+export type SocState = "ok" | "alarm" | "cut"
+
+export type ProtectionEventKind =
+    | "trip" // an outlet was cut and latched (reason says why)
+    | "reset" // a valid switch OFF/ON cleared the latches
+    | "reset_refused" // switch turned ON too soon after OFF: latches kept
+    | "soc_alarm" // SoC floor reached (or SoC unknown): alarm sounds
+    | "soc_cut" // alarm time over: outlets cut
+    | "soc_clear" // SoC back above floor + hysteresis, or floor lowered
+
+export interface ProtectionEvent {
+    atMs: number
+    kind: ProtectionEventKind
+    /** 1-based outlet number; 0 when the event concerns all outlets. */
+    outlet: number
+    reason: OutletReason
+    loadRatio: number
+}
+
+/** One outlet's latest measurement; `atMs` is when it was taken. */
+export interface OutletReading {
+    powerW: number
+    currentA: number
+    atMs: number
+}
+
+export interface ProtectionInput {
+    nowMs: number
+    mainSwitchOn: boolean
+    /** Index 0 is outlet 1. A missing entry counts as a stale meter. */
+    outlets: OutletReading[]
+    socPct: number
+    socAtMs: number
+}
+
+export interface ProtectionStatus {
+    /** Relay command per outlet (index 0 = outlet 1). */
+    outletOn: boolean[]
+    /** Governing reason per outlet: the latched trip first, then switch, SoC, meter. */
+    reason: OutletReason[]
+    /** Latched trip per outlet ("none" when not latched); cleared only by a valid reset. */
+    latched: OutletReason[]
+    /** Load ratio r = max(P / budgetPowerW, I / budgetCurrentA) of all valid readings. */
+    loadRatio: number
+    totalPowerW: number
+    totalCurrentA: number
+    /** Thermal level: 0 cold, 1 = trip. Rises with overload, cools exponentially otherwise. */
+    thermalLevel: number
+    alarm: boolean
+    alarmReason: AlarmReason
+    socState: SocState
+    socFloorPct: number
+    highPriorityOutlet: number
+    /** What happened during the last tick (new array each tick). */
+    events: ProtectionEvent[]
+}
+
+export type ProtectionConfig = Pick<DevsConfig, "outlets" | "tripCurve" | "socFloor">
+
+export class OutletProtection {
+    private readonly n: number
+    private thermal = 0
+    private overInrushMs = 0
+    private overloadMs = 0
+    private lastNowMs = -1
+    private switchKnown = false
+    private switchWasOn = false
+    private switchOffSinceMs = 0
+    private resetAtMs = 0
+    private resetCheckPending = false
+    private latched: OutletReason[] = []
+    private socState: SocState = "ok"
+    private socCause: OutletReason = "soc_floor"
+    private socAlarmSinceMs = 0
+    private socFloorAtAlarmPct = 0
+    private floorPct: number
+    private highPriority: number
+    readonly status: ProtectionStatus
+
+    constructor(private readonly cfg: ProtectionConfig) {
+        this.n = cfg.outlets.count
+        this.floorPct = cfg.socFloor.defaultPct
+        this.highPriority = cfg.outlets.highPriorityOutlet
+        const on: boolean[] = []
+        const reason: OutletReason[] = []
+        for (let i = 0; i < this.n; i++) {
+            this.latched.push("none")
+            on.push(false)
+            reason.push("switch_off")
+        }
+        this.status = {
+            outletOn: on,
+            reason: reason,
+            latched: this.latched,
+            loadRatio: 0,
+            totalPowerW: 0,
+            totalCurrentA: 0,
+            thermalLevel: 0,
+            alarm: false,
+            alarmReason: "none",
+            socState: "ok",
+            socFloorPct: this.floorPct,
+            highPriorityOutlet: this.highPriority,
+            events: [],
+        }
+    }
+
+    /** Sets the outlet SoC floor. Returns "" when applied, else why it was rejected (nothing changes). */
+    setSocFloor(pct: number): string {
+        const f = this.cfg.socFloor
+        if (!isFiniteNumber(pct)) return "soc floor " + pct + " is not a number"
+        if (pct < f.minPct || pct > f.maxPct)
+            return "soc floor " + pct + " % is outside " + f.minPct + ".." + f.maxPct + " %"
+        this.floorPct = pct
+        this.status.socFloorPct = pct
+        return ""
+    }
+
+    /** Chooses the outlet kept longest when shedding (1-based). Returns "" or why it was rejected. */
+    setHighPriorityOutlet(outlet: number): string {
+        if (!isFiniteNumber(outlet) || Math.round(outlet) !== outlet || outlet < 1 || outlet > this.n)
+            return "outlet priority " + outlet + " is not an outlet number 1.." + this.n
+        this.highPriority = outlet
+        this.status.highPriorityOutlet = outlet
+        return ""
+    }
+
+    /** Outlet indices (0-based) from lowest to highest priority: the high-priority outlet last. */
+    private shedOrder(): number[] {
+        const order: number[] = []
+        for (let i = 0; i < this.n; i++) if (i !== this.highPriority - 1) order.push(i)
+        order.push(this.highPriority - 1)
+        return order
+    }
+
+    /** Load ratio, rounded to 1e-9 so that band edges (1.0, 1.1, ...) are not missed by float noise. */
+    private ratio(powerW: number, currentA: number): number {
+        const o = this.cfg.outlets
+        return Math.round(Math.max(powerW / o.budgetPowerW, currentA / o.budgetCurrentA) * 1e9) / 1e9
+    }
+
+    /** Runs one protection tick and returns the (reused) status object. */
+    tick(input: ProtectionInput): ProtectionStatus {
+        const o = this.cfg.outlets
+        const c = this.cfg.tripCurve
+        const now = input.nowMs
+        const dtMs = this.lastNowMs < 0 ? 0 : Math.max(0, now - this.lastNowMs)
+        this.lastNowMs = now
+        const events: ProtectionEvent[] = []
+        const st = this.status
+
+        // 1. Outlet main switch: OFF for at least resetMinOffMs, then ON, clears latched trips.
+        const sw = !!input.mainSwitchOn
+        if (!this.switchKnown) {
+            this.switchKnown = true
+            if (!sw) this.switchOffSinceMs = now
+        } else if (!sw && this.switchWasOn) {
+            this.switchOffSinceMs = now
+        } else if (sw && !this.switchWasOn && this.anyLatched()) {
+            if (now - this.switchOffSinceMs >= o.resetMinOffMs) {
+                for (let i = 0; i < this.n; i++) this.latched[i] = "none"
+                this.resetAtMs = now
+                this.resetCheckPending = true
+                events.push({ atMs: now, kind: "reset", outlet: 0, reason: "none", loadRatio: st.loadRatio })
+            } else {
+                events.push({ atMs: now, kind: "reset_refused", outlet: 0, reason: "none", loadRatio: st.loadRatio })
+            }
+        }
+        this.switchWasOn = sw
+
+        // 2. Measurements: only fresh, finite readings count towards the load.
+        const meter: OutletReason[] = []
+        const pW: number[] = []
+        const iA: number[] = []
+        let sumP = 0
+        let sumI = 0
+        for (let i = 0; i < this.n; i++) {
+            const rd = input.outlets[i]
+            let m: OutletReason = "none"
+            if (!rd || !isFiniteNumber(rd.atMs) || now - rd.atMs > o.meterTimeoutMs) m = "meter_stale"
+            else if (!isFiniteNumber(rd.powerW) || !isFiniteNumber(rd.currentA)) m = "meter_invalid"
+            const p = m === "none" ? Math.abs(rd.powerW) : 0
+            const a = m === "none" ? Math.abs(rd.currentA) : 0
+            meter.push(m)
+            pW.push(p)
+            iA.push(a)
+            sumP += p
+            sumI += a
+        }
+        const r = this.ratio(sumP, sumI)
+
+        // 3. Thermal level along the curve, and the short-time and alarm timers.
+        if (r > c.sustainedRatio) this.thermal += ((dtMs / 1000) * (r * r - 1)) / c.inverseConstantS
+        else if (r > 1) this.thermal += dtMs / c.sustainedTripMs
+        else this.thermal *= Math.exp(-dtMs / 1000 / c.coolingTimeConstantS)
+        this.overInrushMs = r > c.inrushRatio ? this.overInrushMs + dtMs : 0
+        this.overloadMs = r > 1 ? this.overloadMs + dtMs : 0
+
+        // 4. SoC floor: alarm on reaching it, cut after alarmToCutMs, release with hysteresis.
+        this.updateSoc(input, now, events, r)
+
+        // 5. Outlets that could be on before this tick's protection decision.
+        const avail: boolean[] = []
+        for (let i = 0; i < this.n; i++)
+            avail.push(sw && this.latched[i] === "none" && meter[i] === "none" && this.socState !== "cut")
+
+        // 6. Trip decision, most severe first.
+        let trip: OutletReason = "none"
+        if (r >= c.instantRatio) trip = "overload_instant"
+        else if (this.overInrushMs > c.inrushMaxMs) trip = "overload_short"
+        else if (r > 1 && this.thermal >= 1) trip = r > c.sustainedRatio ? "overload_inverse" : "overload_sustained"
+        else if (this.resetCheckPending && now - this.resetAtMs >= c.inrushMaxMs) {
+            this.resetCheckPending = false
+            if (r > 1) trip = "overload_on_reset"
+        }
+
+        if (trip !== "none") {
+            this.resetCheckPending = false
+            const cut = this.chooseCut(avail, pW, iA, sumP, sumI)
+            for (let k = 0; k < cut.length; k++) {
+                const i = cut[k]
+                this.latch(i, this.ratio(pW[i], iA[i]) > 1 ? trip : "shed", now, r, events)
+                avail[i] = false
+            }
+        } else if (r > 1 && this.thermal >= o.shedAtThermalLevel) {
+            // Heading for a trip: shed the lowest-priority outlet that is on, if that alone
+            // brings the remaining load within budget and another outlet stays on.
+            const order = this.shedOrder()
+            let low = -1
+            let onCount = 0
+            for (let k = 0; k < order.length; k++) {
+                if (!avail[order[k]]) continue
+                onCount++
+                if (low < 0) low = order[k]
+            }
+            if (onCount >= 2 && this.ratio(sumP - pW[low], sumI - iA[low]) <= 1) {
+                this.latch(low, "shed", now, r, events)
+                avail[low] = false
+            }
+        }
+
+        // 7. Outputs.
+        for (let i = 0; i < this.n; i++) {
+            st.outletOn[i] = avail[i]
+            let why: OutletReason = "none"
+            if (this.latched[i] !== "none") why = this.latched[i]
+            else if (!sw) why = "switch_off"
+            else if (this.socState === "cut") why = this.socCause
+            else if (meter[i] !== "none") why = meter[i]
+            st.reason[i] = why
+        }
+        st.loadRatio = r
+        st.totalPowerW = sumP
+        st.totalCurrentA = sumI
+        st.thermalLevel = this.thermal
+        st.socState = this.socState
+        if (this.socState === "alarm") {
+            st.alarm = true
+            st.alarmReason = this.socCause === "soc_unknown" ? "soc_unknown" : "soc_floor"
+        } else if (this.overloadMs > c.warningDelayMs) {
+            st.alarm = true
+            st.alarmReason = "overload"
+        } else {
+            st.alarm = false
+            st.alarmReason = "none"
+        }
+        st.events = events
+        return st
+    }
+
+    private anyLatched(): boolean {
+        for (let i = 0; i < this.n; i++) if (this.latched[i] !== "none") return true
+        return false
+    }
+
+    private latch(i: number, why: OutletReason, now: number, r: number, events: ProtectionEvent[]) {
+        this.latched[i] = why
+        events.push({ atMs: now, kind: "trip", outlet: i + 1, reason: why, loadRatio: r })
+    }
+
+    /**
+     * The smallest cut that brings the remaining load to r <= 1, trying in order: one outlet
+     * (lowest priority first), then the k lowest-priority outlets together; all outlets that
+     * are on when nothing less will do.
+     */
+    private chooseCut(avail: boolean[], pW: number[], iA: number[], sumP: number, sumI: number): number[] {
+        const order: number[] = []
+        const prio = this.shedOrder()
+        for (let k = 0; k < prio.length; k++) if (avail[prio[k]]) order.push(prio[k])
+        for (let k = 0; k < order.length; k++) {
+            const i = order[k]
+            if (this.ratio(sumP - pW[i], sumI - iA[i]) <= 1) return [i]
+        }
+        let p = sumP
+        let a = sumI
+        for (let k = 0; k < order.length; k++) {
+            p -= pW[order[k]]
+            a -= iA[order[k]]
+            if (this.ratio(p, a) <= 1) return order.slice(0, k + 1)
+        }
+        return order
+    }
+
+    private updateSoc(input: ProtectionInput, now: number, events: ProtectionEvent[], r: number) {
+        const f = this.cfg.socFloor
+        const soc = input.socPct
+        const valid =
+            isFiniteNumber(soc) &&
+            soc >= 0 &&
+            soc <= 100 &&
+            isFiniteNumber(input.socAtMs) &&
+            now - input.socAtMs <= f.socTimeoutMs
+        const floor = this.floorPct
+        if (this.socState === "ok") {
+            if (!valid || soc <= floor) {
+                this.socState = "alarm"
+                this.socCause = valid ? "soc_floor" : "soc_unknown"
+                this.socAlarmSinceMs = now
+                this.socFloorAtAlarmPct = floor
+                events.push({ atMs: now, kind: "soc_alarm", outlet: 0, reason: this.socCause, loadRatio: r })
+            }
+            return
+        }
+        if (valid && soc <= floor) this.socCause = "soc_floor"
+        const release =
+            valid &&
+            (soc >= floor + f.releaseHysteresisPct ||
+                (floor < this.socFloorAtAlarmPct && soc > floor) ||
+                (this.socCause === "soc_unknown" && soc > floor))
+        if (release) {
+            this.socState = "ok"
+            events.push({ atMs: now, kind: "soc_clear", outlet: 0, reason: "none", loadRatio: r })
+        } else if (this.socState === "alarm" && now - this.socAlarmSinceMs >= f.alarmToCutMs) {
+            this.socState = "cut"
+            events.push({ atMs: now, kind: "soc_cut", outlet: 0, reason: this.socCause, loadRatio: r })
+        }
+    }
+}
