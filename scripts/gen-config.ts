@@ -1,6 +1,7 @@
 // Validates devs.json and writes src/config/devs.gen.ts, the firmware's build-time copy of it.
 //   tsx scripts/gen-config.ts          validate + generate
 //   tsx scripts/gen-config.ts --check  validate only
+//   tsx scripts/gen-config.ts --config other/devs.json   validate (and generate from) another file
 // Exits 1 with every problem listed (file, JSON path, value, rule) when devs.json is invalid.
 import { writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
@@ -22,7 +23,8 @@ function render(cfg: object): string {
 }
 
 try {
-    const cfg = loadDevsConfig(DEVS_JSON)
+    const i = process.argv.indexOf("--config")
+    const cfg = loadDevsConfig(i > 0 ? process.argv[i + 1] : DEVS_JSON)
     if (process.argv.includes("--check")) {
         console.log("devs.json: valid")
     } else {

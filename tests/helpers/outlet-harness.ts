@@ -29,7 +29,7 @@ export interface Sample {
     delivered: number[] // W actually delivered per outlet during the tick that ended at tMs
     loadRatio: number // ratio of what was delivered
     on: boolean[] // command after the tick
-    status: ProtectionStatus
+    alarm: boolean
 }
 
 export class Loop {
@@ -91,7 +91,7 @@ export class Loop {
                 delivered,
                 loadRatio: Math.max(p / BUDGET_W, amps / DEVS.outlets.budgetCurrentA),
                 on: this.lastOn,
-                status: st,
+                alarm: st.alarm,
             })
         }
         return st
