@@ -83,6 +83,11 @@ export interface ProtectionStatus {
 
 export type ProtectionConfig = Pick<DevsConfig, "outlets" | "tripCurve" | "socFloor">
 
+// Steady-state ticks allocate nothing (allocation and Math.exp dominate the VM's cost, see
+// README "Performance"): per-outlet scratch arrays live in the instance, and ticks without
+// events share this empty list, which is never written to.
+const NO_EVENTS: ProtectionEvent[] = []
+
 export class OutletProtection {
     private readonly n: number
     private thermal = 0
@@ -101,18 +106,32 @@ export class OutletProtection {
     private socFloorAtAlarmPct = 0
     private floorPct: number
     private highPriority: number
+    private order: number[]
+    private coolDtMs = -1
+    private coolFactor = 1
+    // Per-tick scratch, reused.
+    private readonly meter: OutletReason[] = []
+    private readonly pW: number[] = []
+    private readonly iA: number[] = []
+    private readonly avail: boolean[] = []
+    private events: ProtectionEvent[] = NO_EVENTS
     readonly status: ProtectionStatus
 
     constructor(private readonly cfg: ProtectionConfig) {
         this.n = cfg.outlets.count
         this.floorPct = cfg.socFloor.defaultPct
         this.highPriority = cfg.outlets.highPriorityOutlet
+        this.order = OutletProtection.shedOrder(this.n, this.highPriority)
         const on: boolean[] = []
         const reason: OutletReason[] = []
         for (let i = 0; i < this.n; i++) {
             this.latched.push("none")
             on.push(false)
             reason.push("switch_off")
+            this.meter.push("none")
+            this.pW.push(0)
+            this.iA.push(0)
+            this.avail.push(false)
         }
         this.status = {
             outletOn: on,
@@ -127,7 +146,7 @@ export class OutletProtection {
             socState: "ok",
             socFloorPct: this.floorPct,
             highPriorityOutlet: this.highPriority,
-            events: [],
+            events: NO_EVENTS,
         }
     }
 
@@ -147,19 +166,20 @@ export class OutletProtection {
         if (!isFiniteNumber(outlet) || Math.round(outlet) !== outlet || outlet < 1 || outlet > this.n)
             return "outlet priority " + outlet + " is not an outlet number 1.." + this.n
         this.highPriority = outlet
+        this.order = OutletProtection.shedOrder(this.n, outlet)
         this.status.highPriorityOutlet = outlet
         return ""
     }
 
     /** Outlet indices (0-based) from lowest to highest priority: the high-priority outlet last. */
-    private shedOrder(): number[] {
+    private static shedOrder(n: number, highPriority: number): number[] {
         const order: number[] = []
-        for (let i = 0; i < this.n; i++) if (i !== this.highPriority - 1) order.push(i)
-        order.push(this.highPriority - 1)
+        for (let i = 0; i < n; i++) if (i !== highPriority - 1) order.push(i)
+        order.push(highPriority - 1)
         return order
     }
 
-    /** Load ratio, rounded to 1e-9 so that band edges (1.0, 1.1, ...) are not missed by float noise. */
+    /** Load ratio of a (partial) load; the tick computes its total inline, the same way. */
     private ratio(powerW: number, currentA: number): number {
         const o = this.cfg.outlets
         return Math.round(Math.max(powerW / o.budgetPowerW, currentA / o.budgetCurrentA) * 1e9) / 1e9
@@ -172,7 +192,7 @@ export class OutletProtection {
         const now = input.nowMs
         const dtMs = this.lastNowMs < 0 ? 0 : Math.max(0, now - this.lastNowMs)
         this.lastNowMs = now
-        const events: ProtectionEvent[] = []
+        this.events = NO_EVENTS
         const st = this.status
 
         // 1. Outlet main switch: OFF for at least resetMinOffMs, then ON, clears latched trips.
@@ -187,48 +207,60 @@ export class OutletProtection {
                 for (let i = 0; i < this.n; i++) this.latched[i] = "none"
                 this.resetAtMs = now
                 this.resetCheckPending = true
-                events.push({ atMs: now, kind: "reset", outlet: 0, reason: "none", loadRatio: st.loadRatio })
+                this.emit(now, "reset", 0, "none", st.loadRatio)
             } else {
-                events.push({ atMs: now, kind: "reset_refused", outlet: 0, reason: "none", loadRatio: st.loadRatio })
+                this.emit(now, "reset_refused", 0, "none", st.loadRatio)
             }
         }
         this.switchWasOn = sw
 
         // 2. Measurements: only fresh, finite readings count towards the load.
-        const meter: OutletReason[] = []
-        const pW: number[] = []
-        const iA: number[] = []
+        const meter = this.meter
+        const pW = this.pW
+        const iA = this.iA
         let sumP = 0
         let sumI = 0
         for (let i = 0; i < this.n; i++) {
             const rd = input.outlets[i]
             let m: OutletReason = "none"
-            if (!rd || !isFiniteNumber(rd.atMs) || now - rd.atMs > o.meterTimeoutMs) m = "meter_stale"
-            else if (!isFiniteNumber(rd.powerW) || !isFiniteNumber(rd.currentA)) m = "meter_invalid"
+            // Hot path: checks written inline (calls are costly in the VM). x - x !== 0 is
+            // true for NaN, +-Infinity and undefined; a NaN age fails "<=" and counts as stale.
+            if (!rd || !(now - rd.atMs <= o.meterTimeoutMs)) m = "meter_stale"
+            else if (rd.powerW - rd.powerW !== 0 || rd.currentA - rd.currentA !== 0) m = "meter_invalid"
             const p = m === "none" ? Math.abs(rd.powerW) : 0
             const a = m === "none" ? Math.abs(rd.currentA) : 0
-            meter.push(m)
-            pW.push(p)
-            iA.push(a)
+            meter[i] = m
+            pW[i] = p
+            iA[i] = a
             sumP += p
             sumI += a
         }
-        const r = this.ratio(sumP, sumI)
+        // Load ratio, rounded to 1e-9 so that band edges (1.0, 1.1, ...) are not missed by float noise.
+        const r = Math.round(Math.max(sumP / o.budgetPowerW, sumI / o.budgetCurrentA) * 1e9) / 1e9
 
         // 3. Thermal level along the curve, and the short-time and alarm timers.
         if (r > c.sustainedRatio) this.thermal += ((dtMs / 1000) * (r * r - 1)) / c.inverseConstantS
         else if (r > 1) this.thermal += dtMs / c.sustainedTripMs
-        else this.thermal *= Math.exp(-dtMs / 1000 / c.coolingTimeConstantS)
+        else {
+            // exp(-dt / tau), cached because dt is almost always one tick.
+            if (dtMs !== this.coolDtMs) {
+                this.coolDtMs = dtMs
+                this.coolFactor = Math.exp(-dtMs / 1000 / c.coolingTimeConstantS)
+            }
+            this.thermal *= this.coolFactor
+        }
         this.overInrushMs = r > c.inrushRatio ? this.overInrushMs + dtMs : 0
         this.overloadMs = r > 1 ? this.overloadMs + dtMs : 0
 
         // 4. SoC floor: alarm on reaching it, cut after alarmToCutMs, release with hysteresis.
-        this.updateSoc(input, now, events, r)
+        const soc = input.socPct
+        const socValid = soc - soc === 0 && soc >= 0 && soc <= 100 && now - input.socAtMs <= this.cfg.socFloor.socTimeoutMs
+        if (this.socState !== "ok" || !socValid || soc <= this.floorPct) this.updateSoc(socValid, soc, now, r)
 
         // 5. Outlets that could be on before this tick's protection decision.
-        const avail: boolean[] = []
+        const avail = this.avail
         for (let i = 0; i < this.n; i++)
-            avail.push(sw && this.latched[i] === "none" && meter[i] === "none" && this.socState !== "cut")
+            avail[i] = sw && this.latched[i] === "none" && meter[i] === "none" && this.socState !== "cut"
 
         // 6. Trip decision, most severe first.
         let trip: OutletReason = "none"
@@ -245,13 +277,13 @@ export class OutletProtection {
             const cut = this.chooseCut(avail, pW, iA, sumP, sumI)
             for (let k = 0; k < cut.length; k++) {
                 const i = cut[k]
-                this.latch(i, this.ratio(pW[i], iA[i]) > 1 ? trip : "shed", now, r, events)
+                this.latch(i, this.ratio(pW[i], iA[i]) > 1 ? trip : "shed", now, r)
                 avail[i] = false
             }
         } else if (r > 1 && this.thermal >= o.shedAtThermalLevel) {
             // Heading for a trip: shed the lowest-priority outlet that is on, if that alone
             // brings the remaining load within budget and another outlet stays on.
-            const order = this.shedOrder()
+            const order = this.order
             let low = -1
             let onCount = 0
             for (let k = 0; k < order.length; k++) {
@@ -260,7 +292,7 @@ export class OutletProtection {
                 if (low < 0) low = order[k]
             }
             if (onCount >= 2 && this.ratio(sumP - pW[low], sumI - iA[low]) <= 1) {
-                this.latch(low, "shed", now, r, events)
+                this.latch(low, "shed", now, r)
                 avail[low] = false
             }
         }
@@ -290,7 +322,7 @@ export class OutletProtection {
             st.alarm = false
             st.alarmReason = "none"
         }
-        st.events = events
+        st.events = this.events
         return st
     }
 
@@ -299,10 +331,16 @@ export class OutletProtection {
         return false
     }
 
-    private latch(i: number, why: OutletReason, now: number, r: number, events: ProtectionEvent[]) {
+    private latch(i: number, why: OutletReason, now: number, r: number) {
         this.latched[i] = why
-        events.push({ atMs: now, kind: "trip", outlet: i + 1, reason: why, loadRatio: r })
+        this.emit(now, "trip", i + 1, why, r)
     }
+
+    private emit(atMs: number, kind: ProtectionEventKind, outlet: number, reason: OutletReason, loadRatio: number) {
+        if (this.events === NO_EVENTS) this.events = []
+        this.events.push({ atMs: atMs, kind: kind, outlet: outlet, reason: reason, loadRatio: loadRatio })
+    }
+
 
     /**
      * The smallest cut that brings the remaining load to r <= 1, trying in order: one outlet
@@ -311,7 +349,7 @@ export class OutletProtection {
      */
     private chooseCut(avail: boolean[], pW: number[], iA: number[], sumP: number, sumI: number): number[] {
         const order: number[] = []
-        const prio = this.shedOrder()
+        const prio = this.order
         for (let k = 0; k < prio.length; k++) if (avail[prio[k]]) order.push(prio[k])
         for (let k = 0; k < order.length; k++) {
             const i = order[k]
@@ -327,15 +365,8 @@ export class OutletProtection {
         return order
     }
 
-    private updateSoc(input: ProtectionInput, now: number, events: ProtectionEvent[], r: number) {
+    private updateSoc(valid: boolean, soc: number, now: number, r: number) {
         const f = this.cfg.socFloor
-        const soc = input.socPct
-        const valid =
-            isFiniteNumber(soc) &&
-            soc >= 0 &&
-            soc <= 100 &&
-            isFiniteNumber(input.socAtMs) &&
-            now - input.socAtMs <= f.socTimeoutMs
         const floor = this.floorPct
         if (this.socState === "ok") {
             if (!valid || soc <= floor) {
@@ -343,7 +374,7 @@ export class OutletProtection {
                 this.socCause = valid ? "soc_floor" : "soc_unknown"
                 this.socAlarmSinceMs = now
                 this.socFloorAtAlarmPct = floor
-                events.push({ atMs: now, kind: "soc_alarm", outlet: 0, reason: this.socCause, loadRatio: r })
+                this.emit(now, "soc_alarm", 0, this.socCause, r)
             }
             return
         }
@@ -355,10 +386,10 @@ export class OutletProtection {
                 (this.socCause === "soc_unknown" && soc > floor))
         if (release) {
             this.socState = "ok"
-            events.push({ atMs: now, kind: "soc_clear", outlet: 0, reason: "none", loadRatio: r })
+            this.emit(now, "soc_clear", 0, "none", r)
         } else if (this.socState === "alarm" && now - this.socAlarmSinceMs >= f.alarmToCutMs) {
             this.socState = "cut"
-            events.push({ atMs: now, kind: "soc_cut", outlet: 0, reason: this.socCause, loadRatio: r })
+            this.emit(now, "soc_cut", 0, this.socCause, r)
         }
     }
 }

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { spawnSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
-import { ConfigError, DEVS_JSON, ROOT, loadDevsConfig, validateDevsConfig } from "../../scripts/lib/devs-config.js"
-import { DEVS } from "../../src/config/devs.gen.js"
+import { ConfigError, DEVS_JSON, ROOT, loadDevsConfig, validateDevsConfig } from "../../scripts/lib/devs-config"
+import { DEVS } from "../../src/config/devs.gen"
 
 const shipped = () => JSON.parse(readFileSync(DEVS_JSON, "utf8"))
 

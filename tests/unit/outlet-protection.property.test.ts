@@ -3,7 +3,7 @@
 // 30 s / (r^2 - 1) above 1.1, r > 2.0 for at most 0.5 s, r >= 3.0 for at most one tick.
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { BUDGET_W, Loop, TICK_MS, settledLoop } from "../helpers/outlet-harness.js"
+import { BUDGET_W, Loop, TICK_MS, settledLoop } from "../helpers/outlet-harness"
 
 const RUNS = Number(process.env.FC_RUNS ?? 1000)
 const RESET_OFF_MS = 5000

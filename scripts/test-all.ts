@@ -1,0 +1,79 @@
+// `npm test`: everything CI checks, in order, with one summary at the end.
+//   1. devs.json against its schema (and regenerate src/config/devs.gen.ts)
+//   2. TypeScript type check of the Node side (scripts, tests, bench, and src/ against Node types)
+//   3. DeviceScript compile (and type check against the DeviceScript lib) of every module under src/
+//   4. vitest unit and property tests on Node
+//   5. @devicescript/test suites inside the DeviceScript WASM VM
+// Every step runs even if an earlier one failed (except when devs.json is invalid, since all
+// later steps depend on it). Exits 1 if anything failed. The last line reads
+// "N passed, N failed" (checks count as one test each).
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ROOT } from "./lib/devs-config.js"
+import { runVmTests } from "./test-vm.js"
+
+let passed = 0
+let failed = 0
+const failures: string[] = []
+
+function step(name: string, cmd: string[]): boolean {
+    console.log(`\n=== ${name}`)
+    const res = spawnSync(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: "inherit" })
+    return res.status === 0
+}
+
+function check(name: string, ok: boolean) {
+    if (ok) passed++
+    else {
+        failed++
+        failures.push(name)
+    }
+}
+
+const node = process.execPath
+const tsx = ["--import", "tsx"]
+const bin = (name: string) => join(ROOT, "node_modules", ".bin", name)
+
+const configOk = step("devs.json", [node, ...tsx, "scripts/gen-config.ts"])
+check("devs.json validation", configOk)
+if (configOk) {
+    check("typecheck (Node side)", step("typecheck: Node side", [bin("tsc"), "-p", "tsconfig.json"]))
+    check("firmware compile", step("DeviceScript compile of src/", [node, ...tsx, "scripts/check-firmware.ts"]))
+
+    console.log("\n=== vitest (unit + property tests)")
+    const report = join(mkdtempSync(join(tmpdir(), "vitest-")), "report.json")
+    const vit = spawnSync(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
+        cwd: ROOT,
+        stdio: "inherit",
+    })
+    let unitPassed = 0
+    let unitFailed = 0
+    try {
+        const r = JSON.parse(readFileSync(report, "utf8"))
+        unitPassed = r.numPassedTests
+        unitFailed = r.numFailedTests + (r.numTotalTestSuites > 0 && r.success === false && r.numFailedTests === 0 ? 1 : 0)
+    } catch {
+        unitFailed = 1
+    }
+    if (vit.status !== 0 && unitFailed === 0) unitFailed = 1
+    if (unitPassed === 0) unitFailed = Math.max(unitFailed, 1) // ran no test: a failure
+    console.log(`unit: ${unitPassed} passed, ${unitFailed} failed`)
+    passed += unitPassed
+    failed += unitFailed
+    if (unitFailed) failures.push("vitest")
+
+    console.log("\n=== DeviceScript VM tests")
+    const vm = await runVmTests()
+    for (const p of vm.problems) console.error(`FAIL ${p}`)
+    console.log(`VM: ${vm.passed} passed, ${vm.failed} failed`)
+    passed += vm.passed
+    failed += vm.failed + (vm.problems.length && vm.failed === 0 ? 1 : 0)
+    if (vm.problems.length) failures.push("VM tests")
+}
+
+console.log("")
+if (failures.length) console.log(`FAILED: ${failures.join(", ")}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed || failures.length ? 1 : 0)
