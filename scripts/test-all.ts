@@ -39,7 +39,7 @@ const bin = (name: string) => join(ROOT, "node_modules", ".bin", name)
 const configOk = step("devs.json", [node, ...tsx, "scripts/gen-config.ts"])
 check("devs.json validation", configOk)
 if (configOk) {
-    check("typecheck (Node side)", step("typecheck: Node side", [bin("tsc"), "-p", "tsconfig.json"]))
+    check("typecheck (Node side)", step("typecheck: Node side", [bin("tsc"), "-p", "tsconfig.typecheck.json"]))
     check("firmware compile", step("DeviceScript compile of src/", [node, ...tsx, "scripts/check-firmware.ts"]))
 
     console.log("\n=== vitest (unit + property tests)")

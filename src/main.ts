@@ -10,6 +10,7 @@ import * as ds from "@devicescript/core"
 import { OutletMeter, TractionBattery } from "@devicescript/core"
 import { DEVS } from "./config/devs.gen"
 import { OutletProtection, OutletReading, ProtectionInput } from "./core/outlet-protection"
+import { startChargerControl } from "./control-server"
 
 const ALARM_TONE_HZ = 2000
 const ALARM_VOLUME = 1
@@ -26,6 +27,7 @@ const alarm = new ds.Buzzer("alarm")
 const battery = new TractionBattery("battery")
 
 const protection = new OutletProtection(DEVS)
+startChargerControl(protection)
 
 // Latest inputs, stamped with the time they arrived; the core judges staleness.
 const NEVER_MS = -1e9

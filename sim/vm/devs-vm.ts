@@ -35,23 +35,45 @@ export interface DevsVm {
 }
 
 type Factory = (moduleArg?: object) => Promise<DevsVm>
-let factory: Factory | undefined
 
-function loadFactory(): Factory {
-    if (factory) return factory
+/**
+ * The time functions the VM uses (it looks them up when it runs). Passing a virtual clock's
+ * functions here runs the VM in virtual time without touching Node's globals.
+ */
+export interface VmTimers {
+    setTimeout: (...a: any[]) => any
+    clearTimeout: (h: any) => void
+    setInterval: (...a: any[]) => any
+    clearInterval: (h: any) => void
+    setImmediate: (...a: any[]) => any
+    Date: { now(): number }
+}
+
+const REAL_TIMERS: VmTimers = { setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, Date }
+let moduleFn: ((...args: unknown[]) => void) | undefined
+
+/** Evaluates the VM module afresh with the given time functions and returns its factory. */
+function loadFactory(timers: VmTimers): Factory {
+    const fn = moduleFn ?? (moduleFn = compileModule())
+    const mod = { exports: {} as any }
+    fn(mod.exports, mod, createRequire(DEVS_CLI), DEVS_CLI, DEVS_CLI, ...TIMER_NAMES.map(n => timers[n]))
+    const f = mod.exports as Factory
+    if (typeof f !== "function") throw new Error("the DeviceScript VM module did not export its factory")
+    return f
+}
+
+const TIMER_NAMES = ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "Date"] as const
+
+function compileModule(): (...args: unknown[]) => void {
     const text = readFileSync(DEVS_CLI, "utf8")
     const start = text.indexOf(MODULE_KEY)
     const end = start < 0 ? -1 : text.indexOf("\n});\n", start)
     if (start < 0 || end < 0)
         throw new Error(`cannot find the DeviceScript VM inside ${DEVS_CLI}: is @devicescript/cli still the pinned 2.16.4?`)
     const body = text.slice(start + MODULE_KEY.length, text.lastIndexOf("}", end))
-    const mod = { exports: {} as any }
-    const req = createRequire(DEVS_CLI)
-    new Function("exports", "module2", "require", "__filename", "__dirname", body)(mod.exports, mod, req, DEVS_CLI, DEVS_CLI)
-    const f = mod.exports as Factory
-    if (typeof f !== "function") throw new Error("the DeviceScript VM module did not export its factory")
-    factory = f
-    return f
+    return new Function("exports", "module2", "require", "__filename", "__dirname", ...TIMER_NAMES, body) as (
+        ...args: unknown[]
+    ) => void
 }
 
 export interface VmOptions {
@@ -61,11 +83,13 @@ export interface VmOptions {
     /** Called with every line the program prints (console.log) and VM messages. */
     onLog?: (line: string) => void
     onPanic?: (code: number) => void
+    /** Time functions for the VM (default: Node's real ones). */
+    timers?: VmTimers
 }
 
 /** Creates a VM instance (not started). Each call returns a fresh emscripten module. */
 export async function createVm(opts: VmOptions = {}): Promise<DevsVm> {
-    const vm = await loadFactory()({})
+    const vm = await loadFactory(opts.timers ?? REAL_TIMERS)({})
     const log = opts.onLog ?? (() => {})
     vm.dmesg = (line: string) => log(line)
     vm.log = (...a: unknown[]) => log(a.join(" "))

@@ -26,6 +26,25 @@ export type OutletReason =
 export type AlarmReason = "none" | "soc_floor" | "soc_unknown" | "overload"
 export type SocState = "ok" | "alarm" | "cut"
 
+// Wire order of the enums in services/charger-control.md (index = code on the Jacdac wire);
+// tests/unit/wire-codes.test.ts checks them against the compiled service spec.
+export const OUTLET_REASONS: OutletReason[] = [
+    "none",
+    "switch_off",
+    "overload_sustained",
+    "overload_inverse",
+    "overload_short",
+    "overload_instant",
+    "overload_on_reset",
+    "shed",
+    "soc_floor",
+    "soc_unknown",
+    "meter_stale",
+    "meter_invalid",
+]
+export const ALARM_REASONS: AlarmReason[] = ["none", "soc_floor", "soc_unknown", "overload"]
+export const SOC_STATES: SocState[] = ["ok", "alarm", "cut"]
+
 export type ProtectionEventKind =
     | "trip" // an outlet was cut and latched (reason says why)
     | "reset" // a valid switch OFF/ON cleared the latches
@@ -238,7 +257,28 @@ export class OutletProtection {
         // Load ratio, rounded to 1e-9 so that band edges (1.0, 1.1, ...) are not missed by float noise.
         const r = Math.round(Math.max(sumP / o.budgetPowerW, sumI / o.budgetCurrentA) * 1e9) / 1e9
 
-        // 3. Thermal level along the curve, and the short-time and alarm timers.
+        // 3. SoC floor: alarm on reaching it, cut after alarmToCutMs, release with hysteresis.
+        const soc = input.socPct
+        const socValid = soc - soc === 0 && soc >= 0 && soc <= 100 && now - input.socAtMs <= this.cfg.socFloor.socTimeoutMs
+        if (this.socState !== "ok" || !socValid || soc <= this.floorPct) this.updateSoc(socValid, soc, now, r)
+
+        // 4. Outlets that may be on, and the load on them: the load a cut can remove. An outlet
+        // already commanded off can still read a load for a moment (the meter's window lags the
+        // relay) or for good (a welded relay); cutting the others would not remove it, so it is
+        // left out of the cut decisions (it still heats the thermal level below).
+        const avail = this.avail
+        let onP = 0
+        let onI = 0
+        for (let i = 0; i < this.n; i++) {
+            avail[i] = sw && this.latched[i] === "none" && meter[i] === "none" && this.socState !== "cut"
+            if (avail[i]) {
+                onP += pW[i]
+                onI += iA[i]
+            }
+        }
+        const rOn = Math.round(Math.max(onP / o.budgetPowerW, onI / o.budgetCurrentA) * 1e9) / 1e9
+
+        // 5. Thermal level along the curve (all measured load), and the short-time and alarm timers.
         if (r > c.sustainedRatio) this.thermal += ((dtMs / 1000) * (r * r - 1)) / c.inverseConstantS
         else if (r > 1) this.thermal += dtMs / c.sustainedTripMs
         else {
@@ -249,38 +289,28 @@ export class OutletProtection {
             }
             this.thermal *= this.coolFactor
         }
-        this.overInrushMs = r > c.inrushRatio ? this.overInrushMs + dtMs : 0
+        this.overInrushMs = rOn > c.inrushRatio ? this.overInrushMs + dtMs : 0
         this.overloadMs = r > 1 ? this.overloadMs + dtMs : 0
 
-        // 4. SoC floor: alarm on reaching it, cut after alarmToCutMs, release with hysteresis.
-        const soc = input.socPct
-        const socValid = soc - soc === 0 && soc >= 0 && soc <= 100 && now - input.socAtMs <= this.cfg.socFloor.socTimeoutMs
-        if (this.socState !== "ok" || !socValid || soc <= this.floorPct) this.updateSoc(socValid, soc, now, r)
-
-        // 5. Outlets that could be on before this tick's protection decision.
-        const avail = this.avail
-        for (let i = 0; i < this.n; i++)
-            avail[i] = sw && this.latched[i] === "none" && meter[i] === "none" && this.socState !== "cut"
-
-        // 6. Trip decision, most severe first.
+        // 6. Trip decision on the load that outlets still on carry, most severe first.
         let trip: OutletReason = "none"
-        if (r >= c.instantRatio) trip = "overload_instant"
+        if (rOn >= c.instantRatio) trip = "overload_instant"
         else if (this.overInrushMs > c.inrushMaxMs) trip = "overload_short"
-        else if (r > 1 && this.thermal >= 1) trip = r > c.sustainedRatio ? "overload_inverse" : "overload_sustained"
+        else if (rOn > 1 && this.thermal >= 1) trip = rOn > c.sustainedRatio ? "overload_inverse" : "overload_sustained"
         else if (this.resetCheckPending && now - this.resetAtMs >= c.inrushMaxMs) {
             this.resetCheckPending = false
-            if (r > 1) trip = "overload_on_reset"
+            if (rOn > 1) trip = "overload_on_reset"
         }
 
         if (trip !== "none") {
             this.resetCheckPending = false
-            const cut = this.chooseCut(avail, pW, iA, sumP, sumI)
+            const cut = this.chooseCut(avail, pW, iA, onP, onI)
             for (let k = 0; k < cut.length; k++) {
                 const i = cut[k]
                 this.latch(i, this.ratio(pW[i], iA[i]) > 1 ? trip : "shed", now, r)
                 avail[i] = false
             }
-        } else if (r > 1 && this.thermal >= o.shedAtThermalLevel) {
+        } else if (rOn > 1 && this.thermal >= o.shedAtThermalLevel) {
             // Heading for a trip: shed the lowest-priority outlet that is on, if that alone
             // brings the remaining load within budget and another outlet stays on.
             const order = this.order
@@ -291,7 +321,7 @@ export class OutletProtection {
                 onCount++
                 if (low < 0) low = order[k]
             }
-            if (onCount >= 2 && this.ratio(sumP - pW[low], sumI - iA[low]) <= 1) {
+            if (onCount >= 2 && this.ratio(onP - pW[low], onI - iA[low]) <= 1) {
                 this.latch(low, "shed", now, r)
                 avail[low] = false
             }

@@ -103,6 +103,26 @@ describe("measurements", () => {
     })
 })
 
+describe("readings that lag the relay", () => {
+    it("a cut outlet still reading its old load does not make the core cut the other one", () => {
+        const core = new OutletProtection(config())
+        core.tick(input(0, [0, 0]))
+        expect(core.tick(input(TICK_MS, [500, 4000])).reason).toEqual(["none", "overload_instant"])
+        // The meter's window still shows outlet 2's short for a few ticks after its relay opened.
+        for (let k = 2; k < 8; k++) core.tick(input(k * TICK_MS, [500, 4000]))
+        expect(core.status.outletOn).toEqual([true, false])
+        expect(core.status.events).toEqual([])
+    })
+
+    it("but the load still heats the thermal level (it did flow)", () => {
+        const core = new OutletProtection(config())
+        core.tick(input(0, [0, 0]))
+        core.tick(input(TICK_MS, [300, 2000]))
+        for (let k = 2; k < 200; k++) core.tick(input(k * TICK_MS, [300, 2000]))
+        expect(core.status.thermalLevel).toBeGreaterThan(0)
+    })
+})
+
 describe("cut labels at the trip itself", () => {
     it("an outlet cut at a trip only to save the other is labelled shed", () => {
         // Shedding ahead of the trip disabled: the trip itself must pick the smallest cut.

@@ -1,0 +1,89 @@
+// The plant's side of the Jacdac seam: jacdac-ts servers that serve the roles the firmware
+// binds (see the README's role table) on one simulated device. Thin: they hold the latest plant
+// values and report them; all physics is in sim/plant.
+import {
+    BuzzerServer,
+    JDServerServiceProvider,
+    JDServiceServer,
+    SensorServer,
+    SRV_RELAY,
+    SwitchServer,
+    type BuzzerTone,
+    type JDBus,
+} from "jacdac-ts"
+
+export const SRV_OUTLET_METER = 0x1c4f6a01
+export const SRV_TRACTION_BATTERY = 0x1c4f6a02
+export const SRV_CHARGER_CONTROL = 0x1c4f6a03
+const REG_ENABLED = 0x01
+const REG_BATTERY_VOLTAGE = 0x180
+const REG_BATTERY_CURRENT = 0x181
+const REG_BATTERY_TEMPERATURE = 0x182
+
+export class PlantServers {
+    readonly meters: SensorServer<[number, number, number]>[] = []
+    readonly relays: JDServiceServer[] = []
+    readonly mainSwitch = new SwitchServer()
+    readonly buzzer = new BuzzerServer()
+    readonly battery = new SensorServer<[number]>(SRV_TRACTION_BATTERY, {
+        readingValues: [0],
+        registerValues: [
+            { code: REG_BATTERY_VOLTAGE, values: [0] },
+            { code: REG_BATTERY_CURRENT, values: [0] },
+            { code: REG_BATTERY_TEMPERATURE, values: [0] },
+        ],
+    })
+    /** Virtual ms until which the buzzer sounds (from its last tone command). */
+    buzzerUntilMs = -1
+    /** Meters that stopped reporting (fault injection). */
+    readonly meterSilent: boolean[] = []
+    batterySilent = false
+
+    constructor(
+        private readonly bus: JDBus,
+        outletCount: number,
+    ) {
+        for (let i = 0; i < outletCount; i++) {
+            this.meters.push(new SensorServer<[number, number, number]>(SRV_OUTLET_METER, { readingValues: [0, 0, 0] }))
+            this.relays.push(new JDServiceServer(SRV_RELAY, { intensityValues: [false] }))
+            this.meterSilent.push(false)
+        }
+        this.buzzer.on(BuzzerServer.PLAY_TONE, (tone: BuzzerTone) => {
+            this.buzzerUntilMs = bus.timestamp + tone.duration
+        })
+        // Order matters for the firmware's role binding: outlet 1's services come first.
+        const services: JDServiceServer[] = [...this.relays, ...this.meters, this.mainSwitch, this.buzzer, this.battery]
+        bus.addServiceProvider(new JDServerServiceProvider("charger-plant", services, { deviceId: "5151a4e0cafe0001" }))
+    }
+
+    /** What the firmware last wrote to outlet i's relay. */
+    relayCommand(i: number): boolean {
+        const v = this.relays[i].register<[number | boolean]>(REG_ENABLED).values()
+        return !!v?.[0]
+    }
+
+    /** Reports outlet i's measurement now (unless its meter is faulted silent). */
+    async reportMeter(i: number, powerW: number, currentA: number, voltageV: number) {
+        if (this.meterSilent[i]) return
+        this.meters[i].reading.setValues([powerW, currentA, voltageV], true)
+        await this.meters[i].reading.sendGetAsync()
+    }
+
+    async reportBattery(socPct: number, voltageV: number, currentA: number, tempC: number) {
+        if (this.batterySilent) return
+        this.battery.register(REG_BATTERY_VOLTAGE).setValues([voltageV], true)
+        this.battery.register(REG_BATTERY_CURRENT).setValues([currentA], true)
+        this.battery.register(REG_BATTERY_TEMPERATURE).setValues([tempC], true)
+        this.battery.reading.setValues([socPct], true)
+        await this.battery.reading.sendGetAsync()
+    }
+
+    async setMainSwitch(on: boolean) {
+        this.mainSwitch.reading.setValues([on], true)
+        await this.mainSwitch.reading.sendGetAsync()
+    }
+
+    buzzerOn(): boolean {
+        return this.bus.timestamp < this.buzzerUntilMs
+    }
+}

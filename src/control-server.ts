@@ -1,0 +1,56 @@
+// The firmware's control surface: a Jacdac ChargerControl server (services/charger-control.md)
+// hosted by the firmware. Shell code: it only translates between the wire and the core; every
+// check (ranges, outlet numbers) is the core's.
+import * as ds from "@devicescript/core"
+import { Server, startServer } from "@devicescript/server"
+import { ALARM_REASONS, OUTLET_REASONS, OutletProtection, SOC_STATES } from "./core/outlet-protection"
+
+class ChargerControlServer extends Server implements ds.ChargerControlServerSpec {
+    constructor(private readonly protection: OutletProtection) {
+        super(ds.ChargerControl.spec)
+    }
+
+    socFloor() {
+        return this.protection.status.socFloorPct
+    }
+
+    async set_socFloor(value: number) {
+        await this.report(this.protection.setSocFloor(value))
+    }
+
+    outletPriority() {
+        return this.protection.status.highPriorityOutlet
+    }
+
+    async set_outletPriority(value: number) {
+        await this.report(this.protection.setHighPriorityOutlet(value))
+    }
+
+    outletStatus(): [number, number, boolean, number, boolean, number, number, number] {
+        const st = this.protection.status
+        return [
+            st.thermalLevel,
+            st.loadRatio,
+            st.outletOn[0],
+            OUTLET_REASONS.indexOf(st.reason[0]),
+            st.outletOn[1],
+            OUTLET_REASONS.indexOf(st.reason[1]),
+            ALARM_REASONS.indexOf(st.alarmReason),
+            SOC_STATES.indexOf(st.socState),
+        ]
+    }
+
+    /** A non-empty error from the core: log it and send the command_rejected event. */
+    private async report(error: string) {
+        if (!error) return
+        console.log("rejected: " + error)
+        await this.sendEvent(ds.ChargerControl.spec.lookup("commandRejected").encode(error))
+    }
+}
+
+/** Starts the control surface server (role "chargerControl"). */
+export function startChargerControl(protection: OutletProtection) {
+    const server = new ChargerControlServer(protection)
+    startServer(server, { roleName: "chargerControl" })
+    return server
+}
