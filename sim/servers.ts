@@ -5,7 +5,6 @@ import {
     BuzzerServer,
     JDServerServiceProvider,
     JDServiceServer,
-    SensorServer,
     SRV_RELAY,
     SwitchServer,
     type BuzzerTone,
@@ -16,18 +15,21 @@ export const SRV_OUTLET_METER = 0x1c4f6a01
 export const SRV_TRACTION_BATTERY = 0x1c4f6a02
 export const SRV_CHARGER_CONTROL = 0x1c4f6a03
 const REG_ENABLED = 0x01
+const REG_READING = 0x101
 const REG_BATTERY_VOLTAGE = 0x180
 const REG_BATTERY_CURRENT = 0x181
 const REG_BATTERY_TEMPERATURE = 0x182
 
 export class PlantServers {
-    readonly meters: SensorServer<[number, number, number]>[] = []
+    // Meters and the battery are plain servers that report when the plant says so (no
+    // self-streaming), so that a "stale" fault really silences them.
+    readonly meters: JDServiceServer[] = []
     readonly relays: JDServiceServer[] = []
     readonly mainSwitch = new SwitchServer()
     readonly buzzer = new BuzzerServer()
-    readonly battery = new SensorServer<[number]>(SRV_TRACTION_BATTERY, {
-        readingValues: [0],
+    readonly battery = new JDServiceServer(SRV_TRACTION_BATTERY, {
         registerValues: [
+            { code: REG_READING, values: [0] },
             { code: REG_BATTERY_VOLTAGE, values: [0] },
             { code: REG_BATTERY_CURRENT, values: [0] },
             { code: REG_BATTERY_TEMPERATURE, values: [0] },
@@ -44,7 +46,7 @@ export class PlantServers {
         outletCount: number,
     ) {
         for (let i = 0; i < outletCount; i++) {
-            this.meters.push(new SensorServer<[number, number, number]>(SRV_OUTLET_METER, { readingValues: [0, 0, 0] }))
+            this.meters.push(new JDServiceServer(SRV_OUTLET_METER, { registerValues: [{ code: REG_READING, values: [0, 0, 0] }] }))
             this.relays.push(new JDServiceServer(SRV_RELAY, { intensityValues: [false] }))
             this.meterSilent.push(false)
         }
@@ -65,8 +67,9 @@ export class PlantServers {
     /** Reports outlet i's measurement now (unless its meter is faulted silent). */
     async reportMeter(i: number, powerW: number, currentA: number, voltageV: number) {
         if (this.meterSilent[i]) return
-        this.meters[i].reading.setValues([powerW, currentA, voltageV], true)
-        await this.meters[i].reading.sendGetAsync()
+        const reading = this.meters[i].register(REG_READING)
+        reading.setValues([powerW, currentA, voltageV], true)
+        await reading.sendGetAsync()
     }
 
     async reportBattery(socPct: number, voltageV: number, currentA: number, tempC: number) {
@@ -74,8 +77,9 @@ export class PlantServers {
         this.battery.register(REG_BATTERY_VOLTAGE).setValues([voltageV], true)
         this.battery.register(REG_BATTERY_CURRENT).setValues([currentA], true)
         this.battery.register(REG_BATTERY_TEMPERATURE).setValues([tempC], true)
-        this.battery.reading.setValues([socPct], true)
-        await this.battery.reading.sendGetAsync()
+        const reading = this.battery.register(REG_READING)
+        reading.setValues([socPct], true)
+        await reading.sendGetAsync()
     }
 
     async setMainSwitch(on: boolean) {

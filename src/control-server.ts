@@ -3,7 +3,9 @@
 // check (ranges, outlet numbers) is the core's.
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { ALARM_REASONS, OUTLET_REASONS, OutletProtection, SOC_STATES } from "./core/outlet-protection"
+import { ALARM_REASONS, OUTLET_REASONS, OutletProtection, OutletReason, SOC_STATES } from "./core/outlet-protection"
+
+const WIRE_MAX_U16 = 0xffff
 
 class ChargerControlServer extends Server implements ds.ChargerControlServerSpec {
     constructor(private readonly protection: OutletProtection) {
@@ -29,8 +31,8 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
     outletStatus(): [number, number, boolean, number, boolean, number, number, number] {
         const st = this.protection.status
         return [
-            st.thermalLevel,
-            st.loadRatio,
+            Math.min(WIRE_MAX_U16, Math.round(st.thermalLevel * 1000)),
+            Math.min(WIRE_MAX_U16, Math.round(st.loadRatio * 1000)),
             st.outletOn[0],
             OUTLET_REASONS.indexOf(st.reason[0]),
             st.outletOn[1],
@@ -38,6 +40,11 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
             ALARM_REASONS.indexOf(st.alarmReason),
             SOC_STATES.indexOf(st.socState),
         ]
+    }
+
+    /** Announces a trip (cut and latched outlet) on the bus. */
+    async sendTrip(outlet: number, reason: OutletReason) {
+        await this.sendEvent(ds.ChargerControl.spec.lookup("trip").encode([outlet, OUTLET_REASONS.indexOf(reason)]))
     }
 
     /** A non-empty error from the core: log it and send the command_rejected event. */

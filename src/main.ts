@@ -27,7 +27,7 @@ const alarm = new ds.Buzzer("alarm")
 const battery = new TractionBattery("battery")
 
 const protection = new OutletProtection(DEVS)
-startChargerControl(protection)
+const control = startChargerControl(protection)
 
 // Latest inputs, stamped with the time they arrived; the core judges staleness.
 const NEVER_MS = -1e9
@@ -78,9 +78,11 @@ async function writeRelays(force: boolean) {
 setInterval(async () => {
     input.nowMs = ds.millis()
     const st = protection.tick(input)
-    for (const ev of st.events)
-        console.log(`protection: ${ev.kind} outlet=${ev.outlet} reason=${ev.reason} r=${ev.loadRatio}`)
     await writeRelays(false)
+    for (const ev of st.events) {
+        console.log(`protection: ${ev.kind} outlet=${ev.outlet} reason=${ev.reason} r=${ev.loadRatio}`)
+        if (ev.kind === "trip") await control.sendTrip(ev.outlet, ev.reason)
+    }
 }, DEVS.ticks.protectionMs)
 
 let lastReasons = ""

@@ -44,6 +44,7 @@ export const TRACE_COLUMNS = [
     "outlet1_reason",
     "outlet2_reason",
     "alarm",
+    "buzzer",
     "thermal_level",
     "load_ratio",
     "v2h_request_w",
@@ -56,6 +57,7 @@ export const TRACE_COLUMNS = [
     "temp_c",
     "state",
     "fault",
+    "injected_faults",
 ] as const
 export type TraceColumn = (typeof TRACE_COLUMNS)[number]
 

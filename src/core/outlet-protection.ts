@@ -311,8 +311,9 @@ export class OutletProtection {
                 avail[i] = false
             }
         } else if (rOn > 1 && this.thermal >= o.shedAtThermalLevel) {
-            // Heading for a trip: shed the lowest-priority outlet that is on, if that alone
-            // brings the remaining load within budget and another outlet stays on.
+            // Heading for a trip: shed the lowest-priority outlet that is on, if its own load is
+            // within budget (it is sacrificed for the others, not the culprit: a culprit gets its
+            // full curve) and cutting it brings the remaining load within budget.
             const order = this.order
             let low = -1
             let onCount = 0
@@ -321,7 +322,7 @@ export class OutletProtection {
                 onCount++
                 if (low < 0) low = order[k]
             }
-            if (onCount >= 2 && this.ratio(onP - pW[low], onI - iA[low]) <= 1) {
+            if (onCount >= 2 && this.ratio(pW[low], iA[low]) <= 1 && this.ratio(onP - pW[low], onI - iA[low]) <= 1) {
                 this.latch(low, "shed", now, r)
                 avail[low] = false
             }

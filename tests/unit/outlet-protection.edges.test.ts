@@ -231,3 +231,14 @@ describe("alarm timing", () => {
     })
 })
 
+
+describe("shedding ahead of a trip", () => {
+    it("does not shed a low-priority outlet that is itself over budget: it gets its full curve", () => {
+        const loop = settledLoop()
+        loop.demandW[1] = 2.0 * BUDGET_W // outlet 2 (low priority) alone at r = 2.0; outlet 1 idle
+        const ms = loop.msUntilCut(2, 60_000)
+        expect(ms / 1000).toBeGreaterThan(9.5)
+        expect(loop.tripReasons()).toEqual(["2:overload_inverse"])
+        expect(loop.outletOn(1)).toBe(true)
+    })
+})

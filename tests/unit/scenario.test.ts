@@ -475,7 +475,7 @@ describe("scenario: problems", () => {
                 ),
             ),
         ).toEqual([
-            expect.stringMatching(/^\/expect\/0\/column = "soc": must be one of "t_s", "soc_pct", .*"fault"$/),
+            expect.stringMatching(/^\/expect\/0\/column = "soc": must be one of "t_s", "soc_pct", .*"injected_faults"$/),
             "/expect/1/column: required key is missing",
             "/expect/2/always_eq = true: must be number or string",
             "/expect/3/mean_between = [1]: must NOT have fewer than 2 items",

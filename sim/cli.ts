@@ -1,0 +1,88 @@
+// npm run sim -- <scenario.json> [--out DIR] [--speed max|realtime]
+// Runs a scenario against the real firmware bytecode and writes trace.csv, summary.json and
+// plot.svg. Exit code: 0 all expectations passed, 1 an expectation failed (or the firmware
+// panicked), 2 bad arguments or an invalid scenario.
+import { mkdirSync, writeFileSync } from "node:fs"
+import { basename, join, resolve } from "node:path"
+import { parseArgs } from "node:util"
+import cliProgress from "cli-progress"
+import { ROOT } from "../scripts/lib/devs-config"
+import { simulate } from "./engine"
+import { buildFirmware } from "./firmware"
+import { plotSvg } from "./plot"
+import { ScenarioError, loadScenario } from "./scenario/load"
+import { summarize, toCsv } from "./trace"
+
+export const DEFAULT_SCENARIO = join(ROOT, "sim", "scenarios", "outlet-overload-1.5.json")
+const USAGE = "usage: npm run sim -- <scenario.json> [--out DIR] [--speed max|realtime]"
+
+async function main(argv: string[]): Promise<number> {
+    let args
+    try {
+        args = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: { out: { type: "string" }, speed: { type: "string", default: "max" }, help: { type: "boolean" } },
+        })
+    } catch (err: any) {
+        console.error(`${err.message}\n${USAGE}`)
+        return 2
+    }
+    if (args.values.help) {
+        console.log(USAGE)
+        return 0
+    }
+    if (args.positionals.length > 1) {
+        console.error(`one scenario file at a time (got ${args.positionals.length})\n${USAGE}`)
+        return 2
+    }
+    const speed = args.values.speed
+    if (speed !== "max" && speed !== "realtime") {
+        console.error(`--speed ${speed}: must be max or realtime\n${USAGE}`)
+        return 2
+    }
+    const file = resolve(args.positionals[0] ?? DEFAULT_SCENARIO)
+    let scenario
+    try {
+        scenario = loadScenario(file)
+    } catch (err) {
+        if (err instanceof ScenarioError) {
+            console.error(err.message)
+            return 2
+        }
+        throw err
+    }
+    const out = resolve(args.values.out ?? join(ROOT, "out", basename(file).replace(/\.json$/, "")))
+    console.log(`scenario: ${scenario.name} (${scenario.durationS} s simulated) from ${file}`)
+    const bytecode = await buildFirmware()
+    console.log(`firmware: src/main.ts, ${bytecode.length} bytes of bytecode, in the DeviceScript VM`)
+
+    const bar =
+        process.stdout.isTTY && (scenario.durationS >= 600 || speed === "realtime")
+            ? new cliProgress.SingleBar({ format: "{bar} {percentage}% | {value}/{total} s simulated | ETA {eta}s" }, cliProgress.Presets.shades_classic)
+            : undefined
+    bar?.start(scenario.durationS, 0)
+    const run = await simulate(scenario, {
+        bytecode,
+        speed,
+        onProgress: s => bar?.update(Math.round(s)),
+    })
+    bar?.stop()
+
+    const summary = summarize(scenario, run.rows, run.trips, run)
+    mkdirSync(out, { recursive: true })
+    writeFileSync(join(out, "trace.csv"), toCsv(run.rows))
+    writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
+    writeFileSync(join(out, "plot.svg"), await plotSvg(scenario.name, run.rows))
+    if (run.vmLog.length) writeFileSync(join(out, "firmware.log"), run.vmLog.join("\n") + "\n")
+
+    console.log(`ran ${scenario.durationS} s in ${summary.wall_s} s (${summary.real_time_factor}x real time)`)
+    for (const t of summary.trips) console.log(`trip: outlet ${t.outlet} ${t.reason} at ${t.t_s} s`)
+    for (const w of summary.warnings) console.log(`warning: ${w}`)
+    for (const x of summary.expectations) console.log(`${x.pass ? "PASS" : "FAIL"} ${x.name} (${x.detail})`)
+    console.log(`results: ${join(out, "trace.csv")}, summary.json, plot.svg`)
+    const panicked = run.warnings.some(w => w.startsWith("firmware panic"))
+    return summary.passed && !panicked ? 0 : 1
+}
+
+process.exitCode = await main(process.argv.slice(2))

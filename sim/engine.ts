@@ -1,0 +1,289 @@
+// The closed loop: the firmware bytecode in the DeviceScript VM, a jacdac-ts bus, the plant's
+// servers and the pure plant model, all on one virtual clock, driven by a scenario.
+import { EVENT, REPORT_UPDATE, type JDRegister, type JDService } from "jacdac-ts"
+import { bridge, createBus } from "./bus"
+import { createClock, vmTimers } from "./clock"
+import {
+    DEFAULT_PLANT_PARAMS,
+    initialPlant,
+    setAmbient,
+    setFault,
+    setGrid,
+    setHouse,
+    setOutletLoad,
+    setPv,
+    stepPlant,
+    type PlantFault,
+    type PlantParams,
+    type PlantState,
+} from "./plant/plant"
+import type { Scenario, ScenarioEvent } from "./scenario/load"
+import { PlantServers, SRV_CHARGER_CONTROL } from "./servers"
+import type { TraceRow } from "./trace"
+import { createVm, deploy } from "./vm/devs-vm"
+import { ALARM_REASONS, OUTLET_REASONS } from "../src/core/outlet-protection"
+
+/** Simulation cadences (virtual ms). */
+export const PLANT_STEP_MS = 10
+const METER_REPORT_MS = 100
+const BATTERY_REPORT_MS = 500
+const CHUNK_MS = 1000
+const STATUS_POLL_MIN_MS = 100
+/** A delivered-power change this large is reported at once instead of at the next 100 ms report. */
+const METER_PUSH_DELTA_W = 5
+
+const REG_SOC_FLOOR = 0x80
+const REG_OUTLET_PRIORITY = 0x81
+const REG_OUTLET_STATUS = 0x180
+const EVT_COMMAND_REJECTED = 0x80
+const EVT_TRIP = 0x81
+
+export interface Trip {
+    tS: number
+    outlet: number
+    reason: string
+}
+
+export interface SimRun {
+    scenario: Scenario
+    rows: TraceRow[]
+    trips: Trip[]
+    rejected: { tS: number; message: string }[]
+    /** Things the scenario asked for that this firmware cannot do yet, and VM panics. */
+    warnings: string[]
+    wallS: number
+    vmLog: string[]
+}
+
+export interface SimOptions {
+    bytecode: Uint8Array
+    /** "realtime" paces virtual time to the wall clock (for watching); default "max". */
+    speed?: "max" | "realtime"
+    onProgress?: (simS: number, totalS: number) => void
+    /** Keep the VM's console output (default: only panics and errors). */
+    keepVmLog?: boolean
+}
+
+/** Merges a scenario's `plant` overrides onto the defaults; unknown names are errors. */
+export function plantParams(overrides: Record<string, Record<string, number | boolean>>): PlantParams {
+    const out: any = structuredClone(DEFAULT_PLANT_PARAMS)
+    const problems: string[] = []
+    for (const [part, values] of Object.entries(overrides)) {
+        if (!(part in out)) {
+            problems.push(`/plant/${part}: unknown plant part (allowed: ${Object.keys(out).join(", ")})`)
+            continue
+        }
+        for (const [key, v] of Object.entries(values)) {
+            if (!(key in out[part]) || typeof out[part][key] !== typeof v)
+                problems.push(`/plant/${part}/${key} = ${JSON.stringify(v)}: unknown parameter or wrong type`)
+            else out[part][key] = v
+        }
+    }
+    if (problems.length) throw new Error("plant overrides are invalid:\n" + problems.map(p => "  - " + p).join("\n"))
+    return out
+}
+
+export async function simulate(scenario: Scenario, opts: SimOptions): Promise<SimRun> {
+    const wall0 = performance.now()
+    const params = plantParams(scenario.plant)
+    const outletCount = scenario.config.outlets.count
+    const clock = createClock()
+    const bus = createBus(clock)
+    const servers = new PlantServers(bus, outletCount)
+    const vmLog: string[] = []
+    const warnings: string[] = []
+    const vm = await createVm({
+        timers: vmTimers(clock),
+        deviceId: "c0ffee00c0ffee01",
+        onLog: line => {
+            if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
+        },
+        onPanic: code => warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s`),
+    })
+    const unbridge = bridge(bus, vm)
+
+    let plant: PlantState = initialPlant(params, {
+        socPct: scenario.initial.socPct,
+        houseW: scenario.initial.houseW,
+        pvW: scenario.initial.pvW,
+        gridUp: scenario.initial.gridUp,
+        tempC: scenario.initial.tempC,
+    })
+    const reportedW: number[] = new Array(outletCount).fill(NaN)
+    let hemsRequestW = 0
+    const injected = new Set<string>()
+
+    // The firmware's control surface, once the bus has seen it.
+    let control: JDService | undefined
+    let status: number[] | undefined
+    const trips: Trip[] = []
+    const rejected: { tS: number; message: string }[] = []
+    const pending: ((s: JDService) => Promise<void>)[] = []
+    const findControl = async () => {
+        if (control) return
+        control = bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0]
+        if (!control) return
+        const reg: JDRegister = control.register(REG_OUTLET_STATUS)
+        reg.on(REPORT_UPDATE, () => (status = reg.unpackedValue as number[]))
+        control.event(EVT_TRIP).on(EVENT, () => {
+            const [outlet, code] = control!.event(EVT_TRIP).unpackedValue as number[]
+            trips.push({ tS: clock.now / 1000, outlet, reason: OUTLET_REASONS[code] ?? `code_${code}` })
+        })
+        control.event(EVT_COMMAND_REJECTED).on(EVENT, () => {
+            const [message] = control!.event(EVT_COMMAND_REJECTED).unpackedValue as string[]
+            rejected.push({ tS: clock.now / 1000, message })
+        })
+        for (const f of pending.splice(0)) await f(control)
+    }
+    const withControl = (f: (s: JDService) => Promise<void>) => (control ? f(control) : pending.push(f))
+
+    const applyEvent = async (ev: ScenarioEvent) => {
+        switch (ev.kind) {
+            case "outlet_load":
+                plant = setOutletLoad(params, plant, ev.outlet - 1, ev.loadW, ev.inrushW || undefined, ev.inrushS || undefined)
+                break
+            case "outlet_switch":
+                await servers.setMainSwitch(ev.on)
+                break
+            case "house":
+                plant = setHouse(plant, ev.w)
+                break
+            case "pv":
+                plant = setPv(plant, ev.w)
+                break
+            case "temp":
+                plant = setAmbient(plant, ev.tempC)
+                break
+            case "grid":
+                plant = setGrid(plant, { up: ev.up, voltageV: ev.voltageV, frequencyHz: ev.frequencyHz })
+                break
+            case "fault": {
+                if (ev.active) injected.add(ev.fault)
+                else injected.delete(ev.fault)
+                const m = /^outlet(\d)_meter_stale$/.exec(ev.fault)
+                if (m) servers.meterSilent[Number(m[1]) - 1] = ev.active
+                else if (ev.fault === "battery_stale") servers.batterySilent = ev.active
+                else if (ev.fault === "estop") warnings.push(`/events/${ev.index}: fault estop is not supported by this firmware yet`)
+                else plant = setFault(plant, ev.fault as PlantFault, ev.active)
+                break
+            }
+            case "hems": {
+                const c = ev.command
+                if (c.socFloorPct !== undefined)
+                    await withControl(s => s.register(REG_SOC_FLOOR).sendSetPackedAsync([c.socFloorPct], true))
+                if (c.outletPriority !== undefined)
+                    await withControl(s => s.register(REG_OUTLET_PRIORITY).sendSetPackedAsync([c.outletPriority], true))
+                if (c.mode === "setpoint") hemsRequestW = c.setpointW ?? 0
+                else if (c.mode === "idle") hemsRequestW = 0
+                if (c.mode !== "idle" || c.reservePct !== undefined || c.chargeLimitPct !== undefined)
+                    warnings.push(
+                        `/events/${ev.index}: hems mode "${c.mode}"${c.reservePct !== undefined || c.chargeLimitPct !== undefined ? " with reserve/charge limit" : ""} is not supported by this firmware yet (V2H)`,
+                    )
+                break
+            }
+        }
+    }
+
+    // Plant step: relays from the firmware's commands, physics, then the meters.
+    const stepMs = PLANT_STEP_MS
+    let stepCount = 0
+    clock.setInterval(() => {
+        stepCount++
+        const relayCmd = servers.relays.map((_, i) => servers.relayCommand(i))
+        plant = stepPlant(params, plant, stepMs / 1000, {
+            outletRelayCmd: relayCmd,
+            inverterCmdW: 0,
+            contactorCmd: false,
+            gridRelayCmd: true,
+        })
+        const periodic = (stepCount * stepMs) % METER_REPORT_MS === 0
+        plant.outlets.outlets.forEach((o, i) => {
+            if (periodic || Math.abs(o.deliveredW - reportedW[i]) >= METER_PUSH_DELTA_W || Number.isNaN(reportedW[i])) {
+                reportedW[i] = o.deliveredW
+                void servers.reportMeter(i, o.deliveredW, o.currentA, o.voltageV)
+            }
+        })
+        if ((stepCount * stepMs) % BATTERY_REPORT_MS === 0) {
+            const b = plant.battery
+            void servers.reportBattery(b.socPct, b.voltageV, b.currentA, b.tempC)
+        }
+    }, stepMs)
+
+    // Firmware status: polled like a gateway would, at most every 100 ms (a faster trace
+    // samples the plant more often and repeats the latest status), half a period before a sample.
+    const rows: TraceRow[] = []
+    const traceMs = scenario.traceIntervalMs
+    const pollMs = Math.max(STATUS_POLL_MIN_MS, traceMs)
+    clock.setTimeout(() => {
+        clock.setInterval(() => {
+            void findControl()
+            if (control) void control.register(REG_OUTLET_STATUS).sendGetAsync()
+        }, pollMs)
+    }, pollMs / 2)
+    const sample = () => rows.push(traceRow(clock.now / 1000, plant, servers, status, hemsRequestW, injected))
+    clock.setInterval(sample, traceMs)
+
+    for (const ev of scenario.events) clock.setTimeout(() => void applyEvent(ev), ev.atS * 1000)
+
+    await servers.setMainSwitch(scenario.initial.outletSwitchOn)
+    deploy(vm, opts.bytecode)
+    sample()
+
+    const endMs = scenario.durationS * 1000
+    const realtime = opts.speed === "realtime"
+    while (clock.now < endMs) {
+        const step = Math.min(CHUNK_MS, endMs - clock.now)
+        const t0 = performance.now()
+        await clock.tickAsync(step)
+        opts.onProgress?.(clock.now / 1000, scenario.durationS)
+        if (realtime) {
+            const left = step - (performance.now() - t0)
+            if (left > 0) await new Promise(r => setTimeout(r, left))
+        }
+    }
+    vm.devsStop()
+    unbridge()
+    await bus.stop()
+    clock.reset()
+    return { scenario, rows, trips, rejected, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog }
+}
+
+
+function traceRow(
+    tS: number,
+    plant: PlantState,
+    servers: PlantServers,
+    status: number[] | undefined,
+    hemsRequestW: number,
+    injected: Set<string>,
+): TraceRow {
+    const o = plant.outlets.outlets
+    const reason = (i: number) => (status ? (OUTLET_REASONS[status[3 + 2 * i]] ?? "") : "")
+    return {
+        t_s: tS,
+        soc_pct: plant.battery.socPct,
+        outlet1_demand_w: o[0]?.demandW ?? 0,
+        outlet2_demand_w: o[1]?.demandW ?? 0,
+        outlet1_w: o[0]?.deliveredW ?? 0,
+        outlet2_w: o[1]?.deliveredW ?? 0,
+        outlet1_on: servers.relayCommand(0) ? 1 : 0,
+        outlet2_on: servers.relays.length > 1 && servers.relayCommand(1) ? 1 : 0,
+        outlet1_reason: reason(0),
+        outlet2_reason: reason(1),
+        alarm: status ? (ALARM_REASONS[status[6]] ?? "") : "",
+        buzzer: servers.buzzerOn() ? 1 : 0,
+        thermal_level: status ? status[0] / 1000 : 0,
+        load_ratio: status ? status[1] / 1000 : 0,
+        v2h_request_w: hemsRequestW,
+        v2h_command_w: 0,
+        inverter_w: plant.inverter.acPowerW,
+        house_w: plant.site.houseW,
+        pv_w: plant.site.pvW,
+        grid_w: plant.site.gridW,
+        grid_up: plant.site.gridUp ? 1 : 0,
+        temp_c: plant.inverter.tempC,
+        state: "",
+        fault: "",
+        injected_faults: [...injected].sort().join("+"),
+    }
+}
