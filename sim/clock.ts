@@ -1,23 +1,123 @@
-// Virtual time for a simulation: one fake clock drives the DeviceScript VM (through injected
-// time functions), the jacdac-ts bus (through its Scheduler) and the plant, without touching
-// Node's global timers. Advancing it runs every due timer in order, with microtasks between.
-import FakeTimers from "@sinonjs/fake-timers"
+// Virtual time for a simulation: one clock drives the DeviceScript VM (through injected time
+// functions), the jacdac-ts bus (through its Scheduler) and the plant, without touching Node's
+// global timers. Timers run in (time, creation) order; after each one the microtasks it queued
+// (frames crossing the bridge, promise chains in jacdac-ts) run before the next timer, so
+// virtual time only moves when everything due has settled.
 import type { VmTimers } from "./vm/devs-vm"
 
-export type Clock = ReturnType<ReturnType<typeof FakeTimers.withGlobal>["createClock"]>
-
-export function createClock(): Clock {
-    // A large loop limit: a simulated day runs millions of timers.
-    return FakeTimers.withGlobal(globalThis).createClock(0, 1e9)
+interface Timer {
+    id: number
+    atMs: number
+    seq: number
+    fn: (...a: any[]) => void
+    args: any[]
+    everyMs: number // 0 = one-shot
 }
 
-export function vmTimers(clock: Clock): VmTimers {
+/** Microtask generations run after each timer (promise chains in jacdac-ts are a few deep). */
+const MICROTASK_GENERATIONS = 32
+/** Yield to Node's event loop (I/O, progress output) every this many timers. */
+const YIELD_EVERY_TIMERS = 2000
+
+export class VirtualClock {
+    now = 0
+    private heap: Timer[] = []
+    private live = new Map<number, Timer>()
+    private nextId = 1
+    private seq = 0
+    timersRun = 0
+
+    setTimeout = (fn: (...a: any[]) => void, delayMs = 0, ...args: any[]) => this.add(fn, delayMs, 0, args)
+    setInterval = (fn: (...a: any[]) => void, everyMs = 0, ...args: any[]) => this.add(fn, everyMs, Math.max(1, everyMs), args)
+    setImmediate = (fn: (...a: any[]) => void, ...args: any[]) => this.add(fn, 0, 0, args)
+    clearTimeout = (id: any) => {
+        this.live.delete(id)
+    }
+    clearInterval = this.clearTimeout
+
+    private add(fn: (...a: any[]) => void, delayMs: number, everyMs: number, args: any[]): number {
+        const d = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0
+        const t: Timer = { id: this.nextId++, atMs: this.now + d, seq: this.seq++, fn, args, everyMs }
+        this.live.set(t.id, t)
+        this.push(t)
+        return t.id
+    }
+
+    /** Runs every timer due up to untilMs (inclusive), then sets now = untilMs. */
+    async runUntil(untilMs: number) {
+        for (;;) {
+            const t = this.heap[0]
+            if (!t || t.atMs > untilMs) break
+            this.pop()
+            if (this.live.get(t.id) !== t) continue // cleared
+            this.now = Math.max(this.now, t.atMs)
+            if (t.everyMs) {
+                t.atMs = this.now + t.everyMs
+                t.seq = this.seq++
+                this.push(t)
+            } else this.live.delete(t.id)
+            t.fn(...t.args)
+            for (let g = 0; g < MICROTASK_GENERATIONS; g++) await undefined
+            if (++this.timersRun % YIELD_EVERY_TIMERS === 0) await new Promise(r => setImmediate(r))
+        }
+        this.now = Math.max(this.now, untilMs)
+    }
+
+    /** Drops every timer. */
+    reset() {
+        this.heap = []
+        this.live.clear()
+    }
+
+    private less(a: Timer, b: Timer) {
+        return a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq)
+    }
+    private push(t: Timer) {
+        const h = this.heap
+        h.push(t)
+        let i = h.length - 1
+        while (i > 0) {
+            const p = (i - 1) >> 1
+            if (!this.less(h[i], h[p])) break
+            ;[h[i], h[p]] = [h[p], h[i]]
+            i = p
+        }
+    }
+    private pop(): Timer | undefined {
+        const h = this.heap
+        const top = h[0]
+        const last = h.pop()!
+        if (h.length) {
+            h[0] = last
+            let i = 0
+            for (;;) {
+                const l = 2 * i + 1
+                const r = l + 1
+                let m = i
+                if (l < h.length && this.less(h[l], h[m])) m = l
+                if (r < h.length && this.less(h[r], h[m])) m = r
+                if (m === i) break
+                ;[h[i], h[m]] = [h[m], h[i]]
+                i = m
+            }
+        }
+        return top
+    }
+}
+
+export type Clock = VirtualClock
+
+export function createClock(): VirtualClock {
+    return new VirtualClock()
+}
+
+export function vmTimers(clock: VirtualClock): VmTimers {
     return {
-        setTimeout: clock.setTimeout.bind(clock),
-        clearTimeout: clock.clearTimeout.bind(clock),
-        setInterval: clock.setInterval.bind(clock),
-        clearInterval: clock.clearInterval.bind(clock),
-        setImmediate: clock.setImmediate.bind(clock),
+        setTimeout: clock.setTimeout,
+        clearTimeout: clock.clearTimeout,
+        setInterval: clock.setInterval,
+        clearInterval: clock.clearInterval,
+        setImmediate: clock.setImmediate,
         Date: { now: () => clock.now },
     }
 }
@@ -25,7 +125,7 @@ export function vmTimers(clock: Clock): VmTimers {
 /** jacdac-ts Scheduler on the virtual clock (bus.timestamp = virtual ms since start). */
 export class ClockScheduler {
     private startMs: number
-    constructor(private readonly clock: Clock) {
+    constructor(private readonly clock: VirtualClock) {
         this.startMs = clock.now
     }
     get timestamp(): number {

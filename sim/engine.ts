@@ -234,7 +234,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     while (clock.now < endMs) {
         const step = Math.min(CHUNK_MS, endMs - clock.now)
         const t0 = performance.now()
-        await clock.tickAsync(step)
+        await clock.runUntil(clock.now + step)
         opts.onProgress?.(clock.now / 1000, scenario.durationS)
         if (realtime) {
             const left = step - (performance.now() - t0)
