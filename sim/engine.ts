@@ -2,6 +2,7 @@
 // servers and the pure plant model, all on one virtual clock, driven by a scenario.
 import { EVENT, REPORT_UPDATE, type JDRegister, type JDService } from "jacdac-ts"
 import { bridge, createBus } from "./bus"
+import { connectHub } from "./tcp-link"
 import { createClock, vmTimers } from "./clock"
 import {
     DEFAULT_PLANT_PARAMS,
@@ -28,6 +29,7 @@ export const PLANT_STEP_MS = 10
 const METER_REPORT_MS = 100
 const BATTERY_REPORT_MS = 500
 const CHUNK_MS = 1000
+const REALTIME_CHUNK_MS = 10
 const STATUS_POLL_MIN_MS = 100
 /** A delivered-power change this large is reported at once instead of at the next 100 ms report. */
 const METER_PUSH_DELTA_W = 5
@@ -56,7 +58,10 @@ export interface SimRun {
 }
 
 export interface SimOptions {
-    bytecode: Uint8Array
+    /** The firmware to run in the in-process VM... */
+    bytecode?: Uint8Array
+    /** ...or the firmware is elsewhere (devtools' VM, a real board) behind a Jacdac hub on this TCP port. */
+    hubPort?: number
     /** "realtime" paces virtual time to the wall clock (for watching); default "max". */
     speed?: "max" | "realtime"
     onProgress?: (simS: number, totalS: number) => void
@@ -92,15 +97,18 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const servers = new PlantServers(bus, outletCount)
     const vmLog: string[] = []
     const warnings: string[] = []
-    const vm = await createVm({
-        timers: vmTimers(clock),
-        deviceId: "c0ffee00c0ffee01",
-        onLog: line => {
-            if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
-        },
-        onPanic: code => warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s`),
-    })
-    const unbridge = bridge(bus, vm)
+    if (!opts.bytecode === (opts.hubPort === undefined)) throw new Error("simulate: give either bytecode or hubPort")
+    const vm = opts.bytecode
+        ? await createVm({
+              timers: vmTimers(clock),
+              deviceId: "c0ffee00c0ffee01",
+              onLog: line => {
+                  if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
+              },
+              onPanic: code => warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s`),
+          })
+        : undefined
+    const unlink = vm ? bridge(bus, vm) : await connectHub(bus, opts.hubPort)
 
     let plant: PlantState = initialPlant(params, {
         socPct: scenario.initial.socPct,
@@ -226,23 +234,24 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     for (const ev of scenario.events) clock.setTimeout(() => void applyEvent(ev), ev.atS * 1000)
 
     await servers.setMainSwitch(scenario.initial.outletSwitchOn)
-    deploy(vm, opts.bytecode)
+    if (vm) deploy(vm, opts.bytecode!)
     sample()
 
     const endMs = scenario.durationS * 1000
-    const realtime = opts.speed === "realtime"
+    // As fast as possible, or paced so that virtual time follows the wall clock.
+    const realtime = opts.speed === "realtime" || !vm
+    const wallStart = performance.now()
     while (clock.now < endMs) {
-        const step = Math.min(CHUNK_MS, endMs - clock.now)
-        const t0 = performance.now()
+        const step = Math.min(realtime ? REALTIME_CHUNK_MS : CHUNK_MS, endMs - clock.now)
         await clock.runUntil(clock.now + step)
-        opts.onProgress?.(clock.now / 1000, scenario.durationS)
+        if (clock.now % CHUNK_MS === 0) opts.onProgress?.(clock.now / 1000, scenario.durationS)
         if (realtime) {
-            const left = step - (performance.now() - t0)
-            if (left > 0) await new Promise(r => setTimeout(r, left))
+            const ahead = clock.now - (performance.now() - wallStart)
+            if (ahead > 0) await new Promise(r => setTimeout(r, ahead))
         }
     }
-    vm.devsStop()
-    unbridge()
+    vm?.devsStop()
+    unlink()
     await bus.stop()
     clock.reset()
     return { scenario, rows, trips, rejected, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog }
