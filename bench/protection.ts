@@ -2,7 +2,8 @@
 // DeviceScript WASM VM, so we know a 20 ms protection tick fits an ESP32. Prints figures;
 // asserts nothing (timing on shared machines is noisy: see README "Performance").
 import { DEVS } from "../src/config/devs.gen"
-import { OutletProtection, type ProtectionInput } from "../src/core/outlet-protection"
+import { OutletProtection } from "../src/core/outlet-protection"
+import { benchInput, loadTick } from "./synthetic-load"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { ROOT } from "../scripts/lib/devs-config"
@@ -11,31 +12,12 @@ import { createVm, deploy } from "../sim/vm/devs-vm"
 
 const TICK_MS = DEVS.ticks.protectionMs
 
-/** The same synthetic load as bench/protection.vm.ts: within budget, overload, cool-down. */
 function nodeTicksPerSecond(ticks: number): number {
     const core = new OutletProtection(DEVS)
-    const input: ProtectionInput = {
-        nowMs: 0,
-        mainSwitchOn: true,
-        outlets: [
-            { powerW: 0, currentA: 0, atMs: 0 },
-            { powerW: 0, currentA: 0, atMs: 0 },
-        ],
-        socPct: 80,
-        socAtMs: 0,
-    }
+    const input = benchInput()
     const t0 = process.hrtime.bigint()
     for (let k = 0; k < ticks; k++) {
-        const now = (k + 1) * TICK_MS
-        const w = 900 + 700 * ((k >> 6) % 3)
-        input.nowMs = now
-        input.socAtMs = now
-        input.outlets[0].powerW = w
-        input.outlets[0].currentA = w / 100
-        input.outlets[0].atMs = now
-        input.outlets[1].powerW = 300
-        input.outlets[1].currentA = 3
-        input.outlets[1].atMs = now
+        loadTick(input, k, TICK_MS)
         core.tick(input)
     }
     const s = Number(process.hrtime.bigint() - t0) / 1e9

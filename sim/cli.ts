@@ -10,7 +10,7 @@ import { ROOT } from "../scripts/lib/devs-config"
 import { simulate } from "./engine"
 import { buildFirmware } from "./firmware"
 import { plotSvg } from "./plot"
-import { ScenarioError, loadScenario } from "./scenario/load"
+import { ScenarioError, loadScenarioOrExit } from "./scenario/load"
 import { summarize, toCsv } from "./trace"
 
 export const DEFAULT_SCENARIO = join(ROOT, "sim", "scenarios", "outlet-overload-1.5.json")
@@ -42,16 +42,7 @@ async function main(argv: string[]): Promise<number> {
         return 2
     }
     const file = resolve(args.positionals[0] ?? DEFAULT_SCENARIO)
-    let scenario
-    try {
-        scenario = loadScenario(file)
-    } catch (err) {
-        if (err instanceof ScenarioError) {
-            console.error(err.message)
-            return 2
-        }
-        throw err
-    }
+    const scenario = loadScenarioOrExit(file)
     const out = resolve(args.values.out ?? join(ROOT, "out", basename(file).replace(/\.json$/, "")))
     console.log(`scenario: ${scenario.name} (${scenario.durationS} s simulated) from ${file}`)
     const bytecode = await buildFirmware()
@@ -62,11 +53,17 @@ async function main(argv: string[]): Promise<number> {
             ? new cliProgress.SingleBar({ format: "{bar} {percentage}% | {value}/{total} s simulated | ETA {eta}s" }, cliProgress.Presets.shades_classic)
             : undefined
     bar?.start(scenario.durationS, 0)
-    const run = await simulate(scenario, {
-        bytecode,
-        speed,
-        onProgress: s => bar?.update(Math.round(s)),
-    })
+    let run
+    try {
+        run = await simulate(scenario, { bytecode, speed, onProgress: s => bar?.update(Math.round(s)) })
+    } catch (err) {
+        bar?.stop()
+        if (err instanceof ScenarioError) {
+            console.error(err.message)
+            return 2
+        }
+        throw err
+    }
     bar?.stop()
 
     const summary = summarize(scenario, run.rows, run.trips, run)

@@ -18,7 +18,7 @@ import {
     type PlantParams,
     type PlantState,
 } from "./plant/plant"
-import type { Scenario, ScenarioEvent } from "./scenario/load"
+import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/load"
 import { PlantServers, SRV_CHARGER_CONTROL } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
@@ -69,8 +69,11 @@ export interface SimOptions {
     keepVmLog?: boolean
 }
 
-/** Merges a scenario's `plant` overrides onto the defaults; unknown names are errors. */
-export function plantParams(overrides: Record<string, Record<string, number | boolean>>): PlantParams {
+/**
+ * Merges a scenario's `plant` overrides onto the defaults. Unknown parts or parameters and wrong
+ * types are a ScenarioError naming the file and the path; nothing runs.
+ */
+export function plantParams(overrides: Record<string, Record<string, number | boolean>>, file: string): PlantParams {
     const out: any = structuredClone(DEFAULT_PLANT_PARAMS)
     const problems: string[] = []
     for (const [part, values] of Object.entries(overrides)) {
@@ -84,13 +87,13 @@ export function plantParams(overrides: Record<string, Record<string, number | bo
             else out[part][key] = v
         }
     }
-    if (problems.length) throw new Error("plant overrides are invalid:\n" + problems.map(p => "  - " + p).join("\n"))
+    if (problems.length) throw new ScenarioError(file, problems)
     return out
 }
 
 export async function simulate(scenario: Scenario, opts: SimOptions): Promise<SimRun> {
     const wall0 = performance.now()
-    const params = plantParams(scenario.plant)
+    const params = plantParams(scenario.plant, scenario.file)
     const outletCount = scenario.config.outlets.count
     const clock = createClock()
     const bus = createBus(clock)

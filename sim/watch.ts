@@ -10,7 +10,7 @@ import { join, resolve } from "node:path"
 import { ROOT } from "../scripts/lib/devs-config"
 import { DEVS_CLI } from "../scripts/lib/devs-cli"
 import { simulate } from "./engine"
-import { loadScenario, ScenarioError } from "./scenario/load"
+import { loadScenarioOrExit } from "./scenario/load"
 import { DEVTOOLS_TCP_PORT } from "./tcp-link"
 
 const DEFAULT_WATCH_SCENARIO = join(ROOT, "sim", "scenarios", "outlet-shedding.json")
@@ -48,16 +48,7 @@ async function waitForPort(port: number, timeoutMs: number) {
 }
 
 const file = resolve(process.argv[2] ?? DEFAULT_WATCH_SCENARIO)
-let scenario
-try {
-    scenario = loadScenario(file)
-} catch (err) {
-    if (err instanceof ScenarioError) {
-        console.error(err.message)
-        process.exit(2)
-    }
-    throw err
-}
+const scenario = loadScenarioOrExit(file)
 start(["devtools", "src/main.ts"], "devtools")
 await waitForPort(DEVTOOLS_TCP_PORT, 30_000)
 start(["run", "src/main.ts", "--tcp"], "firmware")

@@ -26,7 +26,8 @@ function show(value: unknown): string {
     return value === undefined ? "undefined" : JSON.stringify(value)
 }
 
-function valueAt(root: unknown, pointer: string): unknown {
+/** The value at a JSON pointer ("/a/b/0"), or undefined. */
+export function valueAt(root: unknown, pointer: string): unknown {
     let node: any = root
     for (const part of pointer.split("/").slice(1)) {
         if (node === null || typeof node !== "object") return undefined

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv"
-import { ConfigError, loadDevsConfig, validateDevsConfig } from "../../scripts/lib/devs-config"
+import { ConfigError, loadDevsConfig, validateDevsConfig, valueAt } from "../../scripts/lib/devs-config"
 import type { DevsConfig } from "../../src/config/devs.gen"
 
 export const SCENARIO_SCHEMA = join(dirname(fileURLToPath(import.meta.url)), "scenario.schema.json")
@@ -302,14 +302,6 @@ function show(value: unknown): string {
     return s.length > 60 ? s.slice(0, 57) + "..." : s
 }
 
-function valueAt(root: unknown, pointer: string): unknown {
-    let node: any = root
-    for (const part of pointer.split("/").slice(1)) {
-        if (node === null || typeof node !== "object") return undefined
-        node = node[part.replace(/~1/g, "/").replace(/~0/g, "~")]
-    }
-    return node
-}
 
 const keyPath = (path: string, key: string) => `${path}/${key}`
 const list = (xs: readonly string[]) => (xs.length < 2 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`)
@@ -695,5 +687,18 @@ export function jsonErrorOffset(text: string): number | undefined {
         return undefined
     } catch (at) {
         return typeof at === "number" ? at : undefined
+    }
+}
+
+/** For command-line tools: the scenario, or its problems printed and the process ended with code 2. */
+export function loadScenarioOrExit(path: string): Scenario {
+    try {
+        return loadScenario(path)
+    } catch (err) {
+        if (err instanceof ScenarioError) {
+            console.error(err.message)
+            process.exit(2)
+        }
+        throw err
     }
 }
