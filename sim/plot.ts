@@ -24,6 +24,7 @@ export async function plotSvg(title: string, rows: TraceRow[]): Promise<string> 
     const spec: vl.TopLevelSpec = {
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
         title,
+        resolve: { scale: { color: "independent" }, legend: { color: "independent" } },
         vconcat: [
             {
                 width: 900,
