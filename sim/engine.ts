@@ -28,6 +28,8 @@ import { ALARM_REASONS, OUTLET_REASONS } from "../src/core/outlet-protection"
 export const PLANT_STEP_MS = 10
 const METER_REPORT_MS = 100
 const BATTERY_REPORT_MS = 500
+/** Inverter and grid meter: a typical Modbus/CAN poll period. */
+const INVERTER_REPORT_MS = 250
 const CHUNK_MS = 1000
 const REALTIME_CHUNK_MS = 10
 const STATUS_POLL_MIN_MS = 100
@@ -201,11 +203,13 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     clock.setInterval(() => {
         stepCount++
         const relayCmd = servers.relays.map((_, i) => servers.relayCommand(i))
+        const inv = servers.inverterCommand()
         plant = stepPlant(params, plant, stepMs / 1000, {
             outletRelayCmd: relayCmd,
-            inverterCmdW: 0,
-            contactorCmd: false,
-            gridRelayCmd: true,
+            inverterCmdW: inv.powerW,
+            contactorCmd: inv.contactor,
+            gridRelayCmd: inv.gridRelay,
+            islandCmd: inv.island,
         })
         const periodic = (stepCount * stepMs) % METER_REPORT_MS === 0
         plant.outlets.outlets.forEach((o, i) => {
@@ -217,6 +221,11 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         if ((stepCount * stepMs) % BATTERY_REPORT_MS === 0) {
             const b = plant.battery
             void servers.reportBattery(b.socPct, b.voltageV, b.currentA, b.tempC)
+        }
+        if ((stepCount * stepMs) % INVERTER_REPORT_MS === 0) {
+            const i = plant.inverter
+            void servers.reportInverter(i.acPowerW, i.dcPowerW, i.tempC, i.contactorClosed, i.gridRelayClosed)
+            void servers.reportGrid(plant.site.gridW, plant.site.voltageV, plant.site.frequencyHz)
         }
     }, stepMs)
 
@@ -287,7 +296,7 @@ function traceRow(
         thermal_level: status ? status[0] / 1000 : 0,
         load_ratio: status ? status[1] / 1000 : 0,
         v2h_request_w: hemsRequestW,
-        v2h_command_w: 0,
+        v2h_command_w: servers.inverterCommand().powerW,
         inverter_w: plant.inverter.acPowerW,
         house_w: plant.site.houseW,
         pv_w: plant.site.pvW,

@@ -14,6 +14,12 @@ import {
 export const SRV_OUTLET_METER = 0x1c4f6a01
 export const SRV_TRACTION_BATTERY = 0x1c4f6a02
 export const SRV_CHARGER_CONTROL = 0x1c4f6a03
+export const SRV_V2H_INVERTER = 0x1c4f6a04
+export const SRV_GRID_METER = 0x1c4f6a05
+const REG_INV_POWER_COMMAND = 0x80
+const REG_INV_CONTACTOR_COMMAND = 0x81
+const REG_INV_GRID_RELAY_COMMAND = 0x82
+const REG_INV_ISLAND_ENABLED = 0x83
 const REG_ENABLED = 0x01
 const REG_READING = 0x101
 const REG_BATTERY_VOLTAGE = 0x180
@@ -35,6 +41,19 @@ export class PlantServers {
             { code: REG_BATTERY_TEMPERATURE, values: [0] },
         ],
     })
+    // Until a firmware drives them: no power, contactor open, the home on the grid (the grid
+    // relay's rest position), no islanding.
+    readonly inverter = new JDServiceServer(SRV_V2H_INVERTER, {
+        registerValues: [
+            // jacdac-ts packs bools as numbers
+            { code: REG_READING, values: [0, 0, 0, 0, 0] },
+            { code: REG_INV_POWER_COMMAND, values: [0] },
+            { code: REG_INV_CONTACTOR_COMMAND, values: [0] },
+            { code: REG_INV_GRID_RELAY_COMMAND, values: [1] },
+            { code: REG_INV_ISLAND_ENABLED, values: [0] },
+        ],
+    })
+    readonly gridMeter = new JDServiceServer(SRV_GRID_METER, { registerValues: [{ code: REG_READING, values: [0, 0, 0] }] })
     /** Virtual ms until which the buzzer sounds (from its last tone command). */
     buzzerUntilMs = -1
     /** Meters that stopped reporting (fault injection). */
@@ -54,7 +73,15 @@ export class PlantServers {
             this.buzzerUntilMs = bus.timestamp + tone.duration
         })
         // Order matters for the firmware's role binding: outlet 1's services come first.
-        const services: JDServiceServer[] = [...this.relays, ...this.meters, this.mainSwitch, this.buzzer, this.battery]
+        const services: JDServiceServer[] = [
+            ...this.relays,
+            ...this.meters,
+            this.mainSwitch,
+            this.buzzer,
+            this.battery,
+            this.inverter,
+            this.gridMeter,
+        ]
         bus.addServiceProvider(new JDServerServiceProvider("charger-plant", services, { deviceId: "5151a4e0cafe0001" }))
     }
 
@@ -79,6 +106,29 @@ export class PlantServers {
         this.battery.register(REG_BATTERY_TEMPERATURE).setValues([tempC], true)
         const reading = this.battery.register(REG_READING)
         reading.setValues([socPct], true)
+        await reading.sendGetAsync()
+    }
+
+    /** What the firmware last wrote to the inverter. */
+    inverterCommand(): { powerW: number; contactor: boolean; gridRelay: boolean; island: boolean } {
+        const v = (code: number) => this.inverter.register<[number | boolean]>(code).values()?.[0]
+        return {
+            powerW: Number(v(REG_INV_POWER_COMMAND) ?? 0),
+            contactor: !!v(REG_INV_CONTACTOR_COMMAND),
+            gridRelay: !!v(REG_INV_GRID_RELAY_COMMAND),
+            island: !!v(REG_INV_ISLAND_ENABLED),
+        }
+    }
+
+    async reportInverter(acPowerW: number, dcPowerW: number, tempC: number, contactorClosed: boolean, gridRelayClosed: boolean) {
+        const reading = this.inverter.register(REG_READING)
+        reading.setValues([acPowerW, dcPowerW, tempC, contactorClosed ? 1 : 0, gridRelayClosed ? 1 : 0], true)
+        await reading.sendGetAsync()
+    }
+
+    async reportGrid(powerW: number, voltageV: number, frequencyHz: number) {
+        const reading = this.gridMeter.register(REG_READING)
+        reading.setValues([powerW, voltageV, frequencyHz], true)
         await reading.sendGetAsync()
     }
 
