@@ -12,9 +12,6 @@ import { DEVS } from "./config/devs.gen"
 import { OutletProtection, OutletReading, ProtectionInput } from "./core/outlet-protection"
 import { startChargerControl } from "./control-server"
 
-const ALARM_TONE_HZ = 2000
-const ALARM_VOLUME = 1
-
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
 const meters: OutletMeter[] = []
 const relays: ds.Relay[] = []
@@ -89,7 +86,7 @@ let lastReasons = ""
 setInterval(async () => {
     await writeRelays(true)
     const st = protection.status
-    if (st.alarm && alarm.isBound) await alarm.playNote(ALARM_TONE_HZ, ALARM_VOLUME, DEVS.ticks.supervisoryMs / 2)
+    if (st.alarm && alarm.isBound) await alarm.playNote(DEVS.alarm.toneHz, DEVS.alarm.volume, DEVS.ticks.supervisoryMs / 2)
     const reasons = st.reason.join(",") + " " + st.alarmReason
     if (reasons !== lastReasons) {
         lastReasons = reasons
