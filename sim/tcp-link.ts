@@ -35,10 +35,6 @@ export class FrameReader {
     }
 }
 
-export function encodeFrame(frame: Uint8Array): Buffer {
-    return encode(frame)
-}
-
 /** Bridges the bus to the hub; resolves once connected. Returns a function that closes it. */
 export function connectHub(bus: JDBus, port = DEVTOOLS_TCP_PORT, host = "127.0.0.1"): Promise<() => void> {
     return new Promise((resolve, reject) => {
