@@ -6,7 +6,8 @@ import { FRAME_SEND, type JDBus } from "jacdac-ts"
 
 export const DEVTOOLS_TCP_PORT = 8082
 
-function encode(frame: Uint8Array): Buffer {
+/** One frame in the hub's TCP framing. */
+export function encodeFrame(frame: Uint8Array): Buffer {
     if (frame.length < 0xff) return Buffer.concat([Buffer.from([frame.length]), frame])
     const head = Buffer.from([0xff, frame.length & 0xff, frame.length >> 8])
     return Buffer.concat([head, frame])
@@ -41,7 +42,7 @@ export function connectHub(bus: JDBus, port = DEVTOOLS_TCP_PORT, host = "127.0.0
         const sock: Socket = connect(port, host)
         const reader = new FrameReader()
         const send = (frame: Uint8Array) => {
-            if (!sock.destroyed) sock.write(encode(frame))
+            if (!sock.destroyed) sock.write(encodeFrame(frame))
         }
         sock.on("connect", () => {
             bus.on(FRAME_SEND, send)
