@@ -5,8 +5,8 @@ import { bridge, createBus } from "./bus"
 import { connectHub } from "./tcp-link"
 import { createClock, vmTimers } from "./clock"
 import {
-    DEFAULT_PLANT_PARAMS,
     initialPlant,
+    mergePlantParams,
     setAmbient,
     setFault,
     setGrid,
@@ -71,26 +71,11 @@ export interface SimOptions {
     keepVmLog?: boolean
 }
 
-/**
- * Merges a scenario's `plant` overrides onto the defaults. Unknown parts or parameters and wrong
- * types are a ScenarioError naming the file and the path; nothing runs.
- */
+/** The plant parameters of a scenario (its overrides were checked when it was loaded). */
 export function plantParams(overrides: Record<string, Record<string, number | boolean>>, file: string): PlantParams {
-    const out: any = structuredClone(DEFAULT_PLANT_PARAMS)
-    const problems: string[] = []
-    for (const [part, values] of Object.entries(overrides)) {
-        if (!(part in out)) {
-            problems.push(`/plant/${part}: unknown plant part (allowed: ${Object.keys(out).join(", ")})`)
-            continue
-        }
-        for (const [key, v] of Object.entries(values)) {
-            if (!(key in out[part]) || typeof out[part][key] !== typeof v)
-                problems.push(`/plant/${part}/${key} = ${JSON.stringify(v)}: unknown parameter or wrong type`)
-            else out[part][key] = v
-        }
-    }
+    const { params, problems } = mergePlantParams(overrides)
     if (problems.length) throw new ScenarioError(file, problems)
-    return out
+    return params
 }
 
 export async function simulate(scenario: Scenario, opts: SimOptions): Promise<SimRun> {

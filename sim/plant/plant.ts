@@ -112,3 +112,29 @@ export function setFault(state: PlantState, name: PlantFault, active: boolean): 
     if (!m) throw new RangeError(`unknown fault ${name}`)
     return { ...state, outlets: setOutletRelayWelded(state.outlets, Number(m[1]) - 1, active) }
 }
+
+/**
+ * A scenario's `plant` overrides ({ part: { parameter: value } }) merged onto `base`. Unknown parts or
+ * parameters and values of the wrong type are returned as problems ("/plant/part/key = value: why");
+ * the params are only meaningful when there are none.
+ */
+export function mergePlantParams(
+    overrides: Record<string, Record<string, number | boolean>>,
+    base: PlantParams = DEFAULT_PLANT_PARAMS,
+): { params: PlantParams; problems: string[] } {
+    const params: any = structuredClone(base)
+    const problems: string[] = []
+    for (const [part, values] of Object.entries(overrides)) {
+        if (!Object.prototype.hasOwnProperty.call(params, part)) {
+            problems.push(`/plant/${part}: unknown plant part (allowed: ${Object.keys(params).join(", ")})`)
+            continue
+        }
+        for (const [key, v] of Object.entries(values)) {
+            const known = Object.prototype.hasOwnProperty.call(params[part], key)
+            if (!known || typeof params[part][key] !== typeof v)
+                problems.push(`/plant/${part}/${key} = ${JSON.stringify(v)}: ${known ? `must be a ${typeof params[part][key]}` : "unknown parameter"}`)
+            else params[part][key] = v
+        }
+    }
+    return { params, problems }
+}

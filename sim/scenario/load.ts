@@ -12,6 +12,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv"
 import { ConfigError, loadDevsConfig, validateDevsConfig, valueAt } from "../../scripts/lib/devs-config"
+import { mergePlantParams } from "../plant/plant"
 import type { DevsConfig } from "../../src/config/devs.gen"
 
 export const SCENARIO_SCHEMA = join(dirname(fileURLToPath(import.meta.url)), "scenario.schema.json")
@@ -502,6 +503,11 @@ export function validateScenario(value: unknown, file: string, options: Validate
         if (isObject(ex.trip) && has(ex.trip, "outlet")) checkOutlet(ex.trip.outlet, `${path}/trip/outlet`)
         if (problems.length === before && durationS !== undefined) expectations.push(normaliseExpectation(ex, i, durationS))
     })
+
+    // The plant overrides name real parameters of the simulator's plant models (checked once
+    // their shape is right).
+    if (isObject(value.plant) && !problems.some(p => p.startsWith("/plant")))
+        problems.push(...mergePlantParams(value.plant).problems)
 
     if (problems.length) throw new ScenarioError(file, [...new Set(problems)])
 

@@ -76,7 +76,7 @@ describe("scenario: valid files and normalisation", () => {
                 description: "d",
                 seed: 0,
                 trace_interval_ms: 10,
-                plant: { battery: { capacityWh: 40000, noisy: false } },
+                plant: { battery: { capacityKWh: 62 }, inverter: { ratedPowerW: 4000 } },
                 initial: { soc_pct: 0, house_w: 0, pv_w: 3000, grid_up: false, temp_c: -40, outlet_switch: "off" },
             }),
             "x.json",
@@ -84,7 +84,7 @@ describe("scenario: valid files and normalisation", () => {
         expect(s.description).toBe("d")
         expect(s.seed).toBe(0)
         expect(s.traceIntervalMs).toBe(10)
-        expect(s.plant).toEqual({ battery: { capacityWh: 40000, noisy: false } })
+        expect(s.plant).toEqual({ battery: { capacityKWh: 62 }, inverter: { ratedPowerW: 4000 } })
         expect(s.initial).toEqual({ socPct: 0, houseW: 0, pvW: 3000, gridUp: false, tempC: -40, outletSwitchOn: false })
     })
 
@@ -233,13 +233,13 @@ describe("scenario: valid files and normalisation", () => {
     it("neither changes its input nor shares objects with it", () => {
         const input = withKeys({
             config: { outlets: { budgetPowerW: 1000 } },
-            plant: { house: { baseW: 300 } },
+            plant: { site: { nominalVoltageV: 200 } },
             events: [{ at_s: 5, hems: { mode: "idle" } }, { at_s: 1, house_w: 3 }],
         })
         const copy = structuredClone(input)
         const s = validateScenario(input, "x.json")
         expect(input).toEqual(copy)
-        s.plant.house.baseW = 1
+        s.plant.site.nominalVoltageV = 1
         ;(s.configOverride as any).outlets.budgetPowerW = 1
         expect(input).toEqual(copy)
     })
@@ -302,10 +302,13 @@ describe("scenario: problems", () => {
         ])
     })
 
-    it("keeps plant overrides permissive but typed", () => {
-        expect(problemsOf(withKeys({ plant: { battery: { capacityWh: "big" }, house: 5 } }))).toEqual([
-            '/plant/battery/capacityWh = "big": must be number or boolean',
+    it("checks plant overrides: shape by the schema, names and types against the plant models", () => {
+        expect(problemsOf(withKeys({ plant: { battery: { capacityKWh: "big" }, house: 5 } }))).toEqual([
+            '/plant/battery/capacityKWh = "big": must be number or boolean',
             "/plant/house = 5: must be object",
+        ])
+        expect(problemsOf(withKeys({ plant: { battery: { capacityWh: 40000 } } }))).toEqual([
+            "/plant/battery/capacityWh = 40000: unknown parameter",
         ])
     })
 
