@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url"
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv"
 import { ConfigError, loadDevsConfig, validateDevsConfig, valueAt } from "../../scripts/lib/devs-config"
 import { mergePlantParams } from "../plant/plant"
+import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlet-protection"
 import type { DevsConfig } from "../../src/config/devs.gen"
 
 export const SCENARIO_SCHEMA = join(dirname(fileURLToPath(import.meta.url)), "scenario.schema.json")
@@ -65,16 +66,11 @@ export type TraceColumn = (typeof TRACE_COLUMNS)[number]
 export const HEMS_MODES = ["setpoint", "idle", "self_consumption", "pv_surplus", "schedule"] as const
 export type HemsMode = (typeof HEMS_MODES)[number]
 
-/** Reasons a protection "trip" event can carry (OutletReason values that latch). */
-export const TRIP_REASONS = [
-    "overload_sustained",
-    "overload_inverse",
-    "overload_short",
-    "overload_instant",
-    "overload_on_reset",
-    "shed",
-] as const
-export type TripReason = (typeof TRIP_REASONS)[number]
+/** Reasons a protection "trip" event can carry: the latching ones of the firmware core's list. */
+export type TripReason = Extract<OutletReason, `overload_${string}` | "shed">
+export const TRIP_REASONS: readonly TripReason[] = OUTLET_REASONS.filter(
+    (r): r is TripReason => r.startsWith("overload_") || r === "shed",
+)
 
 /** Event action keys, in schema order; each event has exactly one. */
 export const EVENT_ACTIONS = ["outlet", "outlet_switch", "hems", "house_w", "pv_w", "temp_c", "grid", "fault", "clear_fault"] as const
