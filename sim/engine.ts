@@ -11,6 +11,7 @@ import {
     setFault,
     setGrid,
     setHouse,
+    setInverterTemp,
     setOutletLoad,
     setPv,
     stepPlant,
@@ -23,6 +24,10 @@ import { PlantServers, SRV_CHARGER_CONTROL } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
 import { ALARM_REASONS, OUTLET_REASONS } from "../src/core/outlet-protection"
+import { FAULT_CODES, V2H_STATES } from "../src/core/v2h-supervisor"
+import { LIMIT_REASONS } from "../src/core/v2h-limits"
+import { V2H_MODES } from "../src/core/hems-command"
+import { jdpack } from "jacdac-ts"
 
 /** Simulation cadences (virtual ms). */
 export const PLANT_STEP_MS = 10
@@ -36,11 +41,15 @@ const STATUS_POLL_MIN_MS = 100
 /** A delivered-power change this large is reported at once instead of at the next 100 ms report. */
 const METER_PUSH_DELTA_W = 5
 
-const REG_SOC_FLOOR = 0x80
-const REG_OUTLET_PRIORITY = 0x81
+const REG_TIME_OF_DAY = 0x84
 const REG_OUTLET_STATUS = 0x180
+const REG_V2H_STATUS = 0x181
+const CMD_HEMS_COMMAND = 0x80
+const CMD_CLEAR_FAULTS = 0x81
 const EVT_COMMAND_REJECTED = 0x80
 const EVT_TRIP = 0x81
+const EVT_FAULT = 0x82
+const EVT_STATE_CHANGED = 0x83
 
 export interface Trip {
     tS: number
@@ -48,11 +57,19 @@ export interface Trip {
     reason: string
 }
 
+export interface FirmwareEvent {
+    tS: number
+    kind: "fault" | "state"
+    value: string
+}
+
 export interface SimRun {
     scenario: Scenario
     rows: TraceRow[]
     trips: Trip[]
     rejected: { tS: number; message: string }[]
+    /** Fault and state-change events the firmware announced, in order. */
+    firmwareEvents: FirmwareEvent[]
     /** Things the scenario asked for that this firmware cannot do yet, and VM panics. */
     warnings: string[]
     wallS: number
@@ -114,6 +131,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     // The firmware's control surface, once the bus has seen it.
     let control: JDService | undefined
     let status: number[] | undefined
+    let v2hStatus: number[] | undefined
+    const firmwareEvents: FirmwareEvent[] = []
     const trips: Trip[] = []
     const rejected: { tS: number; message: string }[] = []
     const pending: ((s: JDService) => Promise<void>)[] = []
@@ -123,6 +142,16 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         if (!control) return
         const reg: JDRegister = control.register(REG_OUTLET_STATUS)
         reg.on(REPORT_UPDATE, () => (status = reg.unpackedValue as number[]))
+        const v2hReg: JDRegister = control.register(REG_V2H_STATUS)
+        v2hReg.on(REPORT_UPDATE, () => (v2hStatus = v2hReg.unpackedValue as number[]))
+        control.event(EVT_FAULT).on(EVENT, () => {
+            const [code] = control!.event(EVT_FAULT).unpackedValue as number[]
+            firmwareEvents.push({ tS: clock.now / 1000, kind: "fault", value: FAULT_CODES[code] ?? `code_${code}` })
+        })
+        control.event(EVT_STATE_CHANGED).on(EVENT, () => {
+            const [code] = control!.event(EVT_STATE_CHANGED).unpackedValue as number[]
+            firmwareEvents.push({ tS: clock.now / 1000, kind: "state", value: V2H_STATES[code] ?? `code_${code}` })
+        })
         control.event(EVT_TRIP).on(EVENT, () => {
             const [outlet, code] = control!.event(EVT_TRIP).unpackedValue as number[]
             trips.push({ tS: clock.now / 1000, outlet, reason: OUTLET_REASONS[code] ?? `code_${code}` })
@@ -152,6 +181,12 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             case "temp":
                 plant = setAmbient(plant, ev.tempC)
                 break
+            case "inverter_temp":
+                plant = setInverterTemp(plant, ev.tempC)
+                break
+            case "reset_faults":
+                await withControl(s => s.sendCmdAsync(CMD_CLEAR_FAULTS, new Uint8Array(0), true))
+                break
             case "grid":
                 plant = setGrid(plant, { up: ev.up, voltageV: ev.voltageV, frequencyHz: ev.frequencyHz })
                 break
@@ -161,22 +196,19 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
                 const m = /^outlet(\d)_meter_stale$/.exec(ev.fault)
                 if (m) servers.meterSilent[Number(m[1]) - 1] = ev.active
                 else if (ev.fault === "battery_stale") servers.batterySilent = ev.active
-                else if (ev.fault === "estop") warnings.push(`/events/${ev.index}: fault estop is not supported by this firmware yet`)
+                else if (ev.fault === "inverter_stale") servers.inverterSilent = ev.active
+                else if (ev.fault === "grid_meter_stale") servers.gridMeterSilent = ev.active
+                else if (ev.fault === "estop") await servers.setEstop(ev.active)
                 else plant = setFault(plant, ev.fault as PlantFault, ev.active)
                 break
             }
             case "hems": {
+                // The HEMS's view of its own request (the firmware's request/target/command are traced from its status).
                 const c = ev.command
-                if (c.socFloorPct !== undefined)
-                    await withControl(s => s.register(REG_SOC_FLOOR).sendSetPackedAsync([c.socFloorPct], true))
-                if (c.outletPriority !== undefined)
-                    await withControl(s => s.register(REG_OUTLET_PRIORITY).sendSetPackedAsync([c.outletPriority], true))
                 if (c.mode === "setpoint") hemsRequestW = c.setpointW ?? 0
-                else if (c.mode === "idle") hemsRequestW = 0
-                if (c.mode !== "idle" || c.reservePct !== undefined || c.chargeLimitPct !== undefined)
-                    warnings.push(
-                        `/events/${ev.index}: hems mode "${c.mode}"${c.reservePct !== undefined || c.chargeLimitPct !== undefined ? " with reserve/charge limit" : ""} is not supported by this firmware yet (V2H)`,
-                    )
+                else if (c.mode !== undefined) hemsRequestW = 0
+                const json = ev.json
+                await withControl(s => s.sendCmdAsync(CMD_HEMS_COMMAND, jdpack("s", [json]), false))
                 break
             }
         }
@@ -205,7 +237,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         })
         if ((stepCount * stepMs) % BATTERY_REPORT_MS === 0) {
             const b = plant.battery
-            void servers.reportBattery(b.socPct, b.voltageV, b.currentA, b.tempC)
+            void servers.reportBattery(b.socPct, b.voltageV, b.currentA, b.tempC, b.maxDischargeCurrentA, b.maxChargeCurrentA)
         }
         if ((stepCount * stepMs) % INVERTER_REPORT_MS === 0) {
             const i = plant.inverter
@@ -222,15 +254,21 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     clock.setTimeout(() => {
         clock.setInterval(() => {
             void findControl()
-            if (control) void control.register(REG_OUTLET_STATUS).sendGetAsync()
+            if (control) {
+                void control.register(REG_OUTLET_STATUS).sendGetAsync()
+                void control.register(REG_V2H_STATUS).sendGetAsync()
+            }
         }, pollMs)
     }, pollMs / 2)
-    const sample = () => rows.push(traceRow(clock.now / 1000, plant, servers, status, hemsRequestW, injected))
+    const sample = () => rows.push(traceRow(clock.now / 1000, plant, servers, status, v2hStatus, hemsRequestW, injected))
     clock.setInterval(sample, traceMs)
 
     for (const ev of scenario.events) clock.setTimeout(() => void applyEvent(ev), ev.atS * 1000)
 
     await servers.setMainSwitch(scenario.initial.outletSwitchOn)
+    // Like a gateway: tell the firmware the local time of day once its control surface is up.
+    const todS = scenario.initial.timeOfDayS
+    void withControl(s => s.register(REG_TIME_OF_DAY).sendSetPackedAsync([Math.floor((todS + clock.now / 1000) % 86400)], true))
     if (vm) deploy(vm, opts.bytecode!)
     sample()
 
@@ -251,7 +289,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     unlink()
     await bus.stop()
     clock.reset()
-    return { scenario, rows, trips, rejected, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog }
+    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog }
 }
 
 
@@ -260,6 +298,7 @@ function traceRow(
     plant: PlantState,
     servers: PlantServers,
     status: number[] | undefined,
+    v2h: number[] | undefined,
     hemsRequestW: number,
     injected: Set<string>,
 ): TraceRow {
@@ -282,14 +321,20 @@ function traceRow(
         load_ratio: status ? status[1] / 1000 : 0,
         v2h_request_w: hemsRequestW,
         v2h_command_w: servers.inverterCommand().powerW,
+        v2h_mode: v2h ? (V2H_MODES[v2h[5]] ?? "") : "",
+        v2h_target_w: v2h ? v2h[1] : 0,
+        limit_reason: v2h ? (LIMIT_REASONS[v2h[7]] ?? "") : "",
+        contactor_closed: plant.inverter.contactorClosed ? 1 : 0,
+        grid_relay_closed: plant.inverter.gridRelayClosed ? 1 : 0,
+        unserved_w: plant.site.unservedW,
         inverter_w: plant.inverter.acPowerW,
         house_w: plant.site.houseW,
         pv_w: plant.site.pvW,
         grid_w: plant.site.gridW,
         grid_up: plant.site.gridUp ? 1 : 0,
         temp_c: plant.inverter.tempC,
-        state: "",
-        fault: "",
+        state: v2h ? (V2H_STATES[v2h[4]] ?? "") : "",
+        fault: v2h ? (FAULT_CODES[v2h[8]] ?? "") : "",
         injected_faults: [...injected].sort().join("+"),
     }
 }

@@ -3,6 +3,7 @@
 // values and report them; all physics is in sim/plant.
 import {
     BuzzerServer,
+    ButtonServer,
     JDServerServiceProvider,
     JDServiceServer,
     SRV_RELAY,
@@ -22,9 +23,6 @@ const REG_INV_GRID_RELAY_COMMAND = 0x82
 const REG_INV_ISLAND_ENABLED = 0x83
 const REG_ENABLED = 0x01
 const REG_READING = 0x101
-const REG_BATTERY_VOLTAGE = 0x180
-const REG_BATTERY_CURRENT = 0x181
-const REG_BATTERY_TEMPERATURE = 0x182
 
 export class PlantServers {
     // Meters and the battery are plain servers that report when the plant says so (no
@@ -33,14 +31,9 @@ export class PlantServers {
     readonly relays: JDServiceServer[] = []
     readonly mainSwitch = new SwitchServer()
     readonly buzzer = new BuzzerServer()
-    readonly battery = new JDServiceServer(SRV_TRACTION_BATTERY, {
-        registerValues: [
-            { code: REG_READING, values: [0] },
-            { code: REG_BATTERY_VOLTAGE, values: [0] },
-            { code: REG_BATTERY_CURRENT, values: [0] },
-            { code: REG_BATTERY_TEMPERATURE, values: [0] },
-        ],
-    })
+    readonly battery = new JDServiceServer(SRV_TRACTION_BATTERY, { registerValues: [{ code: REG_READING, values: [0, 0, 0, 0, 0, 0] }] })
+    /** The e-stop mushroom button (role "estop"): pressure 1 = pressed. */
+    readonly estop = new ButtonServer("estop")
     // Until a firmware drives them: no power, contactor open, the home on the grid (the grid
     // relay's rest position), no islanding.
     readonly inverter = new JDServiceServer(SRV_V2H_INVERTER, {
@@ -49,7 +42,7 @@ export class PlantServers {
             { code: REG_READING, values: [0, 0, 0, 0, 0] },
             { code: REG_INV_POWER_COMMAND, values: [0] },
             { code: REG_INV_CONTACTOR_COMMAND, values: [0] },
-            { code: REG_INV_GRID_RELAY_COMMAND, values: [1] },
+            { code: REG_INV_GRID_RELAY_COMMAND, values: [0] },
             { code: REG_INV_ISLAND_ENABLED, values: [0] },
         ],
     })
@@ -59,6 +52,8 @@ export class PlantServers {
     /** Meters that stopped reporting (fault injection). */
     readonly meterSilent: boolean[] = []
     batterySilent = false
+    inverterSilent = false
+    gridMeterSilent = false
 
     constructor(
         private readonly bus: JDBus,
@@ -81,6 +76,7 @@ export class PlantServers {
             this.battery,
             this.inverter,
             this.gridMeter,
+            this.estop,
         ]
         bus.addServiceProvider(new JDServerServiceProvider("charger-plant", services, { deviceId: "5151a4e0cafe0001" }))
     }
@@ -99,13 +95,10 @@ export class PlantServers {
         await reading.sendGetAsync()
     }
 
-    async reportBattery(socPct: number, voltageV: number, currentA: number, tempC: number) {
+    async reportBattery(socPct: number, voltageV: number, currentA: number, tempC: number, maxDischargeA: number, maxChargeA: number) {
         if (this.batterySilent) return
-        this.battery.register(REG_BATTERY_VOLTAGE).setValues([voltageV], true)
-        this.battery.register(REG_BATTERY_CURRENT).setValues([currentA], true)
-        this.battery.register(REG_BATTERY_TEMPERATURE).setValues([tempC], true)
         const reading = this.battery.register(REG_READING)
-        reading.setValues([socPct], true)
+        reading.setValues([socPct, voltageV, currentA, tempC, maxDischargeA, maxChargeA], true)
         await reading.sendGetAsync()
     }
 
@@ -121,12 +114,14 @@ export class PlantServers {
     }
 
     async reportInverter(acPowerW: number, dcPowerW: number, tempC: number, contactorClosed: boolean, gridRelayClosed: boolean) {
+        if (this.inverterSilent) return
         const reading = this.inverter.register(REG_READING)
         reading.setValues([acPowerW, dcPowerW, tempC, contactorClosed ? 1 : 0, gridRelayClosed ? 1 : 0], true)
         await reading.sendGetAsync()
     }
 
     async reportGrid(powerW: number, voltageV: number, frequencyHz: number) {
+        if (this.gridMeterSilent) return
         const reading = this.gridMeter.register(REG_READING)
         reading.setValues([powerW, voltageV, frequencyHz], true)
         await reading.sendGetAsync()
@@ -135,6 +130,11 @@ export class PlantServers {
     async setMainSwitch(on: boolean) {
         this.mainSwitch.reading.setValues([on], true)
         await this.mainSwitch.reading.sendGetAsync()
+    }
+
+    async setEstop(pressed: boolean) {
+        if (pressed) await this.estop.down()
+        else await this.estop.up()
     }
 
     buzzerOn(): boolean {

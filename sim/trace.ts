@@ -23,6 +23,8 @@ const DECIMALS: Partial<Record<TraceColumn, number>> = {
     pv_w: 1,
     grid_w: 1,
     temp_c: 2,
+    v2h_target_w: 1,
+    unserved_w: 1,
 }
 
 function cell(col: TraceColumn, v: number | string): string {

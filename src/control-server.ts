@@ -1,35 +1,67 @@
 // The firmware's control surface: a Jacdac ChargerControl server (services/charger-control.md)
 // hosted by the firmware. Shell code: it only translates between the wire and the core; every
-// check (ranges, outlet numbers) is the core's.
+// check (ranges, outlet numbers, reserve below charge limit) is the core's, through the one
+// command path (Controller.command / commandObject).
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { ALARM_REASONS, OUTLET_REASONS, OutletProtection, OutletReason, SOC_STATES } from "./core/outlet-protection"
+import { ALARM_REASONS, OUTLET_REASONS, OutletReason, SOC_STATES } from "./core/outlet-protection"
+import { Controller } from "./core/controller"
+import { V2H_MODES } from "./core/hems-command"
+import { FAULT_CODES, FaultCode, V2H_STATES, V2hState } from "./core/v2h-supervisor"
+import { LIMIT_REASONS, REQUEST_SOURCES } from "./core/v2h-limits"
+import { GRID_STATES } from "./core/grid-monitor"
 
 const WIRE_MAX_U16 = 0xffff
+const DAY_S = 86400
 
 class ChargerControlServer extends Server implements ds.ChargerControlServerSpec {
-    constructor(private readonly protection: OutletProtection) {
+    constructor(private readonly controller: Controller) {
         super(ds.ChargerControl.spec)
     }
 
     socFloor() {
-        return this.protection.status.socFloorPct
+        return this.controller.protection.status.socFloorPct
     }
 
     async set_socFloor(value: number) {
-        await this.report(this.protection.setSocFloor(value))
+        await this.report(this.controller.commandObject({ soc_floor_pct: value }, ds.millis()))
     }
 
     outletPriority() {
-        return this.protection.status.highPriorityOutlet
+        return this.controller.protection.status.highPriorityOutlet
     }
 
     async set_outletPriority(value: number) {
-        await this.report(this.protection.setHighPriorityOutlet(value))
+        await this.report(this.controller.commandObject({ outlet_priority: value }, ds.millis()))
+    }
+
+    reserve() {
+        return this.controller.v2h.status.reservePct
+    }
+
+    async set_reserve(value: number) {
+        await this.report(this.controller.commandObject({ reserve_pct: value }, ds.millis()))
+    }
+
+    chargeLimit() {
+        return this.controller.v2h.status.chargeLimitPct
+    }
+
+    async set_chargeLimit(value: number) {
+        await this.report(this.controller.commandObject({ charge_limit_pct: value }, ds.millis()))
+    }
+
+    timeOfDay() {
+        const s = this.controller.v2h.timeOfDayS(ds.millis())
+        return s === s ? Math.floor(s) : DAY_S
+    }
+
+    async set_timeOfDay(value: number) {
+        await this.report(this.controller.v2h.setTimeOfDay(value, ds.millis()))
     }
 
     outletStatus(): [number, number, boolean, number, boolean, number, number, number] {
-        const st = this.protection.status
+        const st = this.controller.protection.status
         return [
             Math.min(WIRE_MAX_U16, Math.round(st.thermalLevel * 1000)),
             Math.min(WIRE_MAX_U16, Math.round(st.loadRatio * 1000)),
@@ -42,9 +74,43 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
         ]
     }
 
+    v2hStatus(): [number, number, number, number, number, number, number, number, number, boolean, number, number] {
+        const v = this.controller.v2h.status
+        return [
+            Math.round(v.requestW),
+            Math.round(v.targetW),
+            Math.round(v.commandW),
+            v.limitMask,
+            V2H_STATES.indexOf(v.state),
+            V2H_MODES.indexOf(v.mode),
+            REQUEST_SOURCES.indexOf(v.requestSource),
+            LIMIT_REASONS.indexOf(v.limitReason),
+            FAULT_CODES.indexOf(v.fault),
+            v.faultLatched,
+            FAULT_CODES.indexOf(v.lastFault),
+            GRID_STATES.indexOf(v.gridState),
+        ]
+    }
+
+    async hemsCommand(json: string) {
+        await this.report(this.controller.command(json, ds.millis()))
+    }
+
+    async clearFaults() {
+        await this.report(this.controller.v2h.clearFaults(ds.millis()))
+    }
+
     /** Announces a trip (cut and latched outlet) on the bus. */
     async sendTrip(outlet: number, reason: OutletReason) {
         await this.sendEvent(ds.ChargerControl.spec.lookup("trip").encode([outlet, OUTLET_REASONS.indexOf(reason)]))
+    }
+
+    async sendFault(fault: FaultCode) {
+        await this.sendEvent(ds.ChargerControl.spec.lookup("fault").encode(FAULT_CODES.indexOf(fault)))
+    }
+
+    async sendStateChanged(state: V2hState) {
+        await this.sendEvent(ds.ChargerControl.spec.lookup("stateChanged").encode(V2H_STATES.indexOf(state)))
     }
 
     /** A non-empty error from the core: log it and send the command_rejected event. */
@@ -56,8 +122,8 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
 }
 
 /** Starts the control surface server (role "chargerControl"). */
-export function startChargerControl(protection: OutletProtection) {
-    const server = new ChargerControlServer(protection)
+export function startChargerControl(controller: Controller) {
+    const server = new ChargerControlServer(controller)
     startServer(server, { roleName: "chargerControl" })
     return server
 }

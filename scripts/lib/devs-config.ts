@@ -72,6 +72,58 @@ function crossChecks(c: any): string[] {
         out.push(`/socFloor/minPct = ${s.minPct}: must be below maxPct (${s.maxPct})`)
     if (s.defaultPct < s.minPct || s.defaultPct > s.maxPct)
         out.push(`/socFloor/defaultPct = ${s.defaultPct}: must lie within minPct..maxPct (${s.minPct}..${s.maxPct})`)
+    if (k.v2hMs % k.protectionMs !== 0)
+        out.push(`/ticks/v2hMs = ${k.v2hMs}: must be a multiple of protectionMs (${k.protectionMs}); the V2H supervisor runs inside the protection tick`)
+    out.push(...v2hChecks(c.v2h), ...gridChecks(c.grid))
+    return out
+}
+
+function rangeChecks(r: any, path: string): string[] {
+    const out: string[] = []
+    if (!(r.minPct < r.maxPct)) out.push(`${path}/minPct = ${r.minPct}: must be below maxPct (${r.maxPct})`)
+    if (r.defaultPct < r.minPct || r.defaultPct > r.maxPct)
+        out.push(`${path}/defaultPct = ${r.defaultPct}: must lie within minPct..maxPct (${r.minPct}..${r.maxPct})`)
+    return out
+}
+
+function v2hChecks(v: any): string[] {
+    const out = [...rangeChecks(v.reserve, "/v2h/reserve"), ...rangeChecks(v.chargeLimit, "/v2h/chargeLimit")]
+    if (!(v.reserve.defaultPct < v.chargeLimit.defaultPct))
+        out.push(`/v2h/reserve/defaultPct = ${v.reserve.defaultPct}: must be below chargeLimit/defaultPct (${v.chargeLimit.defaultPct})`)
+    const d = v.derating
+    if (!(d.startC < d.stopC)) out.push(`/v2h/derating/startC = ${d.startC}: must be below stopC (${d.stopC})`)
+    if (!(d.resumeBelowC < d.stopC)) out.push(`/v2h/derating/resumeBelowC = ${d.resumeBelowC}: must be below stopC (${d.stopC})`)
+    if (Math.abs(v.fallbackSetpointW) > v.ratedPowerW)
+        out.push(`/v2h/fallbackSetpointW = ${v.fallbackSetpointW}: must lie within +-ratedPowerW (${v.ratedPowerW})`)
+    if (v.backup.islandedLimitW > v.ratedPowerW)
+        out.push(`/v2h/backup/islandedLimitW = ${v.backup.islandedLimitW}: must not exceed ratedPowerW (${v.ratedPowerW})`)
+    if (!(v.pvSurplus.stopSurplusW < v.pvSurplus.startSurplusW))
+        out.push(`/v2h/pvSurplus/stopSurplusW = ${v.pvSurplus.stopSurplusW}: must be below startSurplusW (${v.pvSurplus.startSurplusW}) (hysteresis)`)
+    v.schedule.forEach((w: any, i: number) => {
+        if (w.from === w.to) out.push(`/v2h/schedule/${i}/to = "${w.to}": must differ from "from" (an empty or 24 h window is ambiguous)`)
+        if (Math.abs(w.powerW) > v.ratedPowerW) out.push(`/v2h/schedule/${i}/powerW = ${w.powerW}: must lie within +-ratedPowerW (${v.ratedPowerW})`)
+    })
+    return out
+}
+
+function gridChecks(g: any): string[] {
+    const out: string[] = []
+    g.overVoltage.forEach((t: any, i: number) => {
+        if (!(t.pu > 1)) out.push(`/grid/overVoltage/${i}/pu = ${t.pu}: must be above 1.0`)
+    })
+    g.underVoltage.forEach((t: any, i: number) => {
+        if (!(t.pu < 1)) out.push(`/grid/underVoltage/${i}/pu = ${t.pu}: must be below 1.0`)
+        if (!(t.pu > g.lossOfGrid.belowPu)) out.push(`/grid/underVoltage/${i}/pu = ${t.pu}: must be above lossOfGrid/belowPu (${g.lossOfGrid.belowPu})`)
+    })
+    g.overFrequency.forEach((t: any, i: number) => {
+        if (!(t.hz > g.nominalFrequencyHz)) out.push(`/grid/overFrequency/${i}/hz = ${t.hz}: must be above nominalFrequencyHz (${g.nominalFrequencyHz})`)
+    })
+    g.underFrequency.forEach((t: any, i: number) => {
+        if (!(t.hz < g.nominalFrequencyHz)) out.push(`/grid/underFrequency/${i}/hz = ${t.hz}: must be below nominalFrequencyHz (${g.nominalFrequencyHz})`)
+    })
+    const e = g.enterService
+    if (!(e.minHz < g.nominalFrequencyHz && g.nominalFrequencyHz < e.maxHz))
+        out.push(`/grid/enterService/minHz = ${e.minHz}: the window minHz..maxHz (${e.minHz}..${e.maxHz}) must contain nominalFrequencyHz (${g.nominalFrequencyHz})`)
     return out
 }
 

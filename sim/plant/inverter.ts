@@ -3,6 +3,8 @@
  * AC power positive = discharge to the home. Follows its command with a first-order lag and a slew limit,
  * clamped to its rating. Delivers power only when the DC contactor is closed and either the grid relay is
  * closed on a live grid, or islanded supply is allowed (anti-islanding otherwise: output drops to 0 at once).
+ * Islanded (grid relay open or grid down, island allowed) it is grid-forming: it supplies what the house
+ * draws (islandDemandW), up to its power command, which then acts as a limit.
  */
 import { RelayState, initialRelay, setRelayWelded, stepRelay } from "./relay"
 
@@ -49,6 +51,7 @@ export interface InverterInputs {
     ambientC: number
     dischargeAllowed?: boolean // false when the vehicle allows no discharge current (default true)
     chargeAllowed?: boolean // false when the vehicle allows no charge current (default true)
+    islandDemandW?: number // what the islanded house draws (house - PV), default 0
 }
 
 export function dcPowerForAcW(params: InverterParams, acPowerW: number): number {
@@ -68,13 +71,16 @@ export function initialInverter(params: InverterParams, tempC: number): Inverter
 export function stepInverter(params: InverterParams, state: InverterState, dtS: number, inputs: InverterInputs): InverterState {
     const contactor = stepRelay(params.contactorDelayS, state.contactor, dtS, inputs.contactorCmd).relay
     const gridRelay = stepRelay(params.gridRelayDelayS, state.gridRelay, dtS, inputs.gridRelayCmd).relay
-    const enabled = contactor.closed && ((gridRelay.closed && inputs.gridUp) || inputs.islandAllowed)
+    const gridTied = gridRelay.closed && inputs.gridUp
+    const enabled = contactor.closed && (gridTied || inputs.islandAllowed)
 
     const loW = inputs.chargeAllowed === false ? 0 : -params.ratedPowerW
     const hiW = inputs.dischargeAllowed === false ? 0 : params.ratedPowerW
     let acPowerW = 0
     if (enabled) {
-        const targetW = clamp(inputs.powerCmdW, loW, hiW)
+        const targetW = gridTied
+            ? clamp(inputs.powerCmdW, loW, hiW)
+            : clamp(Math.min(inputs.islandDemandW ?? 0, inputs.powerCmdW), 0, hiW)
         const lagStepW = (targetW - state.acPowerW) * (1 - Math.exp(-dtS / params.timeConstantS))
         const maxStepW = params.rampWPerS * dtS
         acPowerW = clamp(state.acPowerW + clamp(lagStepW, -maxStepW, maxStepW), loW, hiW)

@@ -73,6 +73,7 @@ export function stepPlant(params: PlantParams, state: PlantState, dtS: number, i
         ambientC,
         dischargeAllowed,
         chargeAllowed,
+        islandDemandW: state.site.houseW - state.site.pvW,
     })
     const battery = stepBattery(params.battery, state.battery, dtS, { requestedW: outlets.dcDrawW + inverter.dcPowerW, ambientC })
     const site = stepSite(params.site, state.site, dtS, { inverterAcW: inverter.acPowerW, gridRelayClosed: inverter.gridRelayClosed })
@@ -137,4 +138,9 @@ export function mergePlantParams(
         }
     }
     return { params, problems }
+}
+
+/** Sets the inverter's temperature at once (it then evolves with its thermal model). */
+export function setInverterTemp(state: PlantState, tempC: number): PlantState {
+    return { ...state, inverter: { ...state.inverter, tempC } }
 }

@@ -31,6 +31,8 @@ export const FAULT_NAMES = [
     "contactor_welded",
     "grid_relay_welded",
     "estop",
+    "inverter_stale",
+    "grid_meter_stale",
 ] as const
 export type FaultName = (typeof FAULT_NAMES)[number]
 
@@ -57,6 +59,12 @@ export const TRACE_COLUMNS = [
     "grid_w",
     "grid_up",
     "temp_c",
+    "v2h_mode",
+    "v2h_target_w",
+    "limit_reason",
+    "contactor_closed",
+    "grid_relay_closed",
+    "unserved_w",
     "state",
     "fault",
     "injected_faults",
@@ -73,7 +81,7 @@ export const TRIP_REASONS: readonly TripReason[] = OUTLET_REASONS.filter(
 )
 
 /** Event action keys, in schema order; each event has exactly one. */
-export const EVENT_ACTIONS = ["outlet", "outlet_switch", "hems", "house_w", "pv_w", "temp_c", "grid", "fault", "clear_fault"] as const
+export const EVENT_ACTIONS = ["outlet", "outlet_switch", "hems", "house_w", "pv_w", "temp_c", "grid", "fault", "clear_fault", "inverter_temp_c", "reset_faults"] as const
 export type EventAction = (typeof EVENT_ACTIONS)[number]
 
 /** Expectation check keys, in schema order; each expectation has exactly one. */
@@ -85,7 +93,7 @@ export type OutletNumber = 1 | 2
 
 /** A HEMS command as the firmware will accept it (camelCase view of the scenario's `hems` object). */
 export interface HemsCommand {
-    mode: HemsMode
+    mode?: HemsMode
     /** Inverter power setpoint; present whenever mode is "setpoint". */
     setpointW?: number
     socFloorPct?: number
@@ -116,6 +124,17 @@ export interface OutletSwitchEvent extends EventBase {
 export interface HemsEvent extends EventBase {
     kind: "hems"
     command: HemsCommand
+    /** The command as JSON text, exactly as the scenario wrote it: what the firmware receives. */
+    json: string
+}
+/** The inverter's temperature is set to tempC at once. */
+export interface InverterTempEvent extends EventBase {
+    kind: "inverter_temp"
+    tempC: number
+}
+/** The local clear-faults action. */
+export interface ResetFaultsEvent extends EventBase {
+    kind: "reset_faults"
 }
 /** House consumption becomes w. */
 export interface HouseEvent extends EventBase {
@@ -154,6 +173,8 @@ export type ScenarioEvent =
     | TempEvent
     | GridEvent
     | FaultEvent
+    | InverterTempEvent
+    | ResetFaultsEvent
 
 interface ExpectationBase {
     /** The file's `name`, or a generated description such as "outlet1_w <= 1500 over 0..600 s". */
@@ -228,6 +249,8 @@ export interface InitialState {
     tempC: number
     /** The outlet main switch. */
     outletSwitchOn: boolean
+    /** Local time of day at t = 0, seconds since midnight. */
+    timeOfDayS: number
 }
 
 /** Plant-model parameter overrides: { model: { parameter: value } }, passed through as written. */
@@ -526,11 +549,16 @@ export function validateScenario(value: unknown, file: string, options: Validate
             gridUp: initial.grid_up ?? true,
             tempC: initial.temp_c ?? 25,
             outletSwitchOn: (initial.outlet_switch ?? "on") === "on",
+            timeOfDayS: timeOfDayS(initial.time_of_day ?? "00:00"),
         },
         // Array.prototype.sort is stable: equal times keep file order.
         events: events.sort((a, b) => a.atS - b.atS),
         expectations,
     }
+}
+
+function timeOfDayS(hhmm: string): number {
+    return Number(hhmm.slice(0, 2)) * 3600 + Number(hhmm.slice(3, 5)) * 60
 }
 
 function stripSchema(c: Record<string, any>): DevsConfig {
@@ -546,13 +574,14 @@ function normaliseEvent(ev: Record<string, any>, index: number): ScenarioEvent {
     if (has(ev, "outlet_switch")) return { kind: "outlet_switch", atS, index, on: ev.outlet_switch === "on" }
     if (has(ev, "hems")) {
         const h = ev.hems
-        const command: HemsCommand = { mode: h.mode }
+        const command: HemsCommand = {}
+        if (has(h, "mode")) command.mode = h.mode
         if (has(h, "setpoint_w")) command.setpointW = h.setpoint_w
         if (has(h, "soc_floor_pct")) command.socFloorPct = h.soc_floor_pct
         if (has(h, "reserve_pct")) command.reservePct = h.reserve_pct
         if (has(h, "charge_limit_pct")) command.chargeLimitPct = h.charge_limit_pct
         if (has(h, "outlet_priority")) command.outletPriority = h.outlet_priority
-        return { kind: "hems", atS, index, command }
+        return { kind: "hems", atS, index, command, json: JSON.stringify(h) }
     }
     if (has(ev, "house_w")) return { kind: "house", atS, index, w: ev.house_w }
     if (has(ev, "pv_w")) return { kind: "pv", atS, index, w: ev.pv_w }
@@ -563,6 +592,8 @@ function normaliseEvent(ev: Record<string, any>, index: number): ScenarioEvent {
         if (has(ev, "grid_hz")) g.frequencyHz = ev.grid_hz
         return g
     }
+    if (has(ev, "inverter_temp_c")) return { kind: "inverter_temp", atS, index, tempC: ev.inverter_temp_c }
+    if (has(ev, "reset_faults")) return { kind: "reset_faults", atS, index }
     if (has(ev, "fault")) return { kind: "fault", atS, index, fault: ev.fault, active: true }
     return { kind: "fault", atS, index, fault: ev.clear_fault, active: false }
 }

@@ -22,6 +22,7 @@ export type OutletReason =
     | "soc_unknown" // no fresh, valid SoC reading
     | "meter_stale" // outlet reading older than meterTimeoutMs
     | "meter_invalid" // outlet reading not a finite number
+    | "estop" // emergency stop (latched by the V2H supervisor, cleared there)
 
 export type AlarmReason = "none" | "soc_floor" | "soc_unknown" | "overload"
 export type SocState = "ok" | "alarm" | "cut"
@@ -41,6 +42,7 @@ export const OUTLET_REASONS: OutletReason[] = [
     "soc_unknown",
     "meter_stale",
     "meter_invalid",
+    "estop",
 ]
 export const ALARM_REASONS: AlarmReason[] = ["none", "soc_floor", "soc_unknown", "overload"]
 export const SOC_STATES: SocState[] = ["ok", "alarm", "cut"]
@@ -76,6 +78,8 @@ export interface ProtectionInput {
     outlets: OutletReading[]
     socPct: number
     socAtMs: number
+    /** Emergency stop in force: every outlet off at once (optional; default false). */
+    estop?: boolean
 }
 
 export interface ProtectionStatus {
@@ -270,7 +274,7 @@ export class OutletProtection {
         let onP = 0
         let onI = 0
         for (let i = 0; i < this.n; i++) {
-            avail[i] = sw && this.latched[i] === "none" && meter[i] === "none" && this.socState !== "cut"
+            avail[i] = sw && !input.estop && this.latched[i] === "none" && meter[i] === "none" && this.socState !== "cut"
             if (avail[i]) {
                 onP += pW[i]
                 onI += iA[i]
@@ -332,7 +336,8 @@ export class OutletProtection {
         for (let i = 0; i < this.n; i++) {
             st.outletOn[i] = avail[i]
             let why: OutletReason = "none"
-            if (this.latched[i] !== "none") why = this.latched[i]
+            if (input.estop) why = "estop"
+            else if (this.latched[i] !== "none") why = this.latched[i]
             else if (!sw) why = "switch_off"
             else if (this.socState === "cut") why = this.socCause
             else if (meter[i] !== "none") why = meter[i]

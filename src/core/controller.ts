@@ -1,0 +1,80 @@
+// The controller: the outlet protection and the V2H supervisor together, with the one command
+// path every front end uses (Jacdac control surface, simulator, MQTT) and the status document
+// that gateways publish. Commands are all-or-nothing: every key is validated (hems-command.ts)
+// and checked against the current settings before anything is applied.
+//
+// Pure; DeviceScript subset.
+import type { DevsConfig } from "../config/devs.gen"
+import { isFiniteNumber } from "./num"
+import { HemsCommand, parseCommand, validateCommand } from "./hems-command"
+import { OutletProtection } from "./outlet-protection"
+import { V2hSupervisor } from "./v2h-supervisor"
+
+export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems">
+
+export class Controller {
+    readonly protection: OutletProtection
+    readonly v2h: V2hSupervisor
+
+    constructor(private readonly cfg: ControllerConfig) {
+        this.protection = new OutletProtection(cfg)
+        this.v2h = new V2hSupervisor(cfg)
+    }
+
+    /** A command payload (JSON text). Returns "" when applied, else why it was rejected (nothing changed). */
+    command(text: string, nowMs: number): string {
+        const r = parseCommand(text, this.cfg)
+        if (r.error) return r.error
+        return this.apply(r.command, nowMs)
+    }
+
+    /** An already parsed command object (e.g. decoded by a gateway). Same rules as command(). */
+    commandObject(obj: any, nowMs: number): string {
+        const r = validateCommand(obj, this.cfg)
+        if (r.error) return r.error
+        return this.apply(r.command, nowMs)
+    }
+
+    private apply(c: HemsCommand, nowMs: number): string {
+        const e = this.v2h.checkCommand(c)
+        if (e) return e
+        // Validated against the same bounds as the setters, so these cannot fail now.
+        if (isFiniteNumber(c.socFloorPct)) this.protection.setSocFloor(c.socFloorPct)
+        if (isFiniteNumber(c.outletPriority)) this.protection.setHighPriorityOutlet(c.outletPriority)
+        this.v2h.applyCommand(c, nowMs)
+        return ""
+    }
+
+    /** The status document (MQTT `<prefix>/status`, logs): snake_case keys, units in names. */
+    statusJson(nowMs: number): any {
+        const p = this.protection.status
+        const v = this.v2h.status
+        const outlets: any[] = []
+        for (let i = 0; i < p.outletOn.length; i++) outlets.push({ on: p.outletOn[i], reason: p.reason[i] })
+        return {
+            state: v.state,
+            state_reason: v.stateReason,
+            mode: v.mode,
+            setpoint_w: v.setpointW,
+            request_w: Math.round(v.requestW),
+            request_source: v.requestSource,
+            target_w: Math.round(v.targetW),
+            command_w: Math.round(v.commandW),
+            limit_reason: v.limitReason,
+            limits: this.v2h.limits.activeReasons(),
+            reserve_pct: v.reservePct,
+            charge_limit_pct: v.chargeLimitPct,
+            soc_floor_pct: p.socFloorPct,
+            outlet_priority: p.highPriorityOutlet,
+            outlets: outlets,
+            outlets_w: Math.round(p.totalPowerW),
+            outlet_alarm: p.alarmReason,
+            grid_state: v.gridState,
+            grid_trip: v.gridTrip,
+            fault: v.fault,
+            fault_latched: v.faultLatched,
+            last_fault: v.lastFault,
+            last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
+        }
+    }
+}
