@@ -297,8 +297,13 @@ describe("inverter", () => {
         const relayOpen = runInv(INV, ready(), 0.1, 50, { ...on, powerCmdW: 2000, gridRelayCmd: false })
         expect(relayOpen.gridRelayClosed).toBe(false)
         expect(relayOpen.acPowerW).toBe(0)
-        const island = runInv(INV, ready(), 0.1, 100, { ...on, powerCmdW: 2000, gridRelayCmd: false, islandAllowed: true })
-        expect(island.acPowerW).toBeCloseTo(2000, 3)
+        // Islanded it is grid-forming: it supplies the house's demand, up to its command.
+        const island = runInv(INV, ready(), 0.1, 100, { ...on, powerCmdW: 2000, gridRelayCmd: false, islandAllowed: true, islandDemandW: 1200 })
+        expect(island.acPowerW).toBeCloseTo(1200, 3)
+        const islandCapped = runInv(INV, ready(), 0.1, 100, { ...on, powerCmdW: 2000, gridRelayCmd: false, islandAllowed: true, islandDemandW: 5000 })
+        expect(islandCapped.acPowerW).toBeCloseTo(2000, 3)
+        const islandNoCharge = runInv(INV, ready(), 0.1, 100, { ...on, powerCmdW: -2000, gridRelayCmd: false, islandAllowed: true, islandDemandW: 800 })
+        expect(islandNoCharge.acPowerW).toBe(0)
         const deadGrid = runInv(INV, ready(), 0.1, 50, { ...on, powerCmdW: 2000, gridUp: false })
         expect(deadGrid.gridRelayClosed).toBe(true)
         expect(deadGrid.acPowerW).toBe(0) // anti-islanding

@@ -63,7 +63,7 @@ describe("scenario: valid files and normalisation", () => {
             config: devs(),
             configOverride: {},
             plant: {},
-            initial: { socPct: 80, houseW: 500, pvW: 0, gridUp: true, tempC: 25, outletSwitchOn: true },
+            initial: { socPct: 80, houseW: 500, pvW: 0, gridUp: true, tempC: 25, outletSwitchOn: true, timeOfDayS: 0 },
             events: [],
             expectations: [],
         })
@@ -77,7 +77,7 @@ describe("scenario: valid files and normalisation", () => {
                 seed: 0,
                 trace_interval_ms: 10,
                 plant: { battery: { capacityKWh: 62 }, inverter: { ratedPowerW: 4000 } },
-                initial: { soc_pct: 0, house_w: 0, pv_w: 3000, grid_up: false, temp_c: -40, outlet_switch: "off" },
+                initial: { soc_pct: 0, house_w: 0, pv_w: 3000, grid_up: false, temp_c: -40, outlet_switch: "off", time_of_day: "06:30" },
             }),
             "x.json",
         )
@@ -85,7 +85,7 @@ describe("scenario: valid files and normalisation", () => {
         expect(s.seed).toBe(0)
         expect(s.traceIntervalMs).toBe(10)
         expect(s.plant).toEqual({ battery: { capacityKWh: 62 }, inverter: { ratedPowerW: 4000 } })
-        expect(s.initial).toEqual({ socPct: 0, houseW: 0, pvW: 3000, gridUp: false, tempC: -40, outletSwitchOn: false })
+        expect(s.initial).toEqual({ socPct: 0, houseW: 0, pvW: 3000, gridUp: false, tempC: -40, outletSwitchOn: false, timeOfDayS: 23400 })
     })
 
     it("sorts events by at_s, keeping file order for equal times", () => {
@@ -130,6 +130,9 @@ describe("scenario: valid files and normalisation", () => {
                 { at_s: 12, grid: "up" },
                 { at_s: 13, fault: "estop" },
                 { at_s: 14, clear_fault: "outlet1_meter_stale" },
+                { at_s: 15, inverter_temp_c: 80 },
+                { at_s: 16, reset_faults: true },
+                { at_s: 17, hems: { reserve_pct: 40 } },
             ),
             "x.json",
         )
@@ -138,12 +141,13 @@ describe("scenario: valid files and normalisation", () => {
             { kind: "outlet_load", atS: 2, index: 1, outlet: 2, loadW: 800, inrushW: 2400, inrushS: 0.5 },
             { kind: "outlet_switch", atS: 3, index: 2, on: false },
             { kind: "outlet_switch", atS: 4, index: 3, on: true },
-            { kind: "hems", atS: 5, index: 4, command: { mode: "setpoint", setpointW: -3000 } },
+            { kind: "hems", atS: 5, index: 4, command: { mode: "setpoint", setpointW: -3000 }, json: '{"mode":"setpoint","setpoint_w":-3000}' },
             {
                 kind: "hems",
                 atS: 6,
                 index: 5,
                 command: { mode: "self_consumption", socFloorPct: 20, reservePct: 30, chargeLimitPct: 90, outletPriority: 2 },
+                json: '{"mode":"self_consumption","soc_floor_pct":20,"reserve_pct":30,"charge_limit_pct":90,"outlet_priority":2}',
             },
             { kind: "house", atS: 7, index: 6, w: 1500 },
             { kind: "pv", atS: 8, index: 7, w: 4000 },
@@ -153,6 +157,9 @@ describe("scenario: valid files and normalisation", () => {
             { kind: "grid", atS: 12, index: 11, up: true },
             { kind: "fault", atS: 13, index: 12, fault: "estop", active: true },
             { kind: "fault", atS: 14, index: 13, fault: "outlet1_meter_stale", active: false },
+            { kind: "inverter_temp", atS: 15, index: 14, tempC: 80 },
+            { kind: "reset_faults", atS: 16, index: 15 },
+            { kind: "hems", atS: 17, index: 16, command: { reservePct: 40 }, json: '{"reserve_pct":40}' },
         ])
     })
 
@@ -293,7 +300,7 @@ describe("scenario: problems", () => {
 
     it("checks initial state", () => {
         expect(problemsOf(withKeys({ initial: { soc_pct: 101, temp_c: 61, grid_up: "yes", outlet_switch: true, soc: 1 } }))).toEqual([
-            "/initial/soc: unknown key (allowed: soc_pct, house_w, pv_w, grid_up, temp_c, outlet_switch)",
+            "/initial/soc: unknown key (allowed: soc_pct, house_w, pv_w, grid_up, temp_c, outlet_switch, time_of_day)",
             "/initial/soc_pct = 101: must be <= 100",
             '/initial/grid_up = "yes": must be boolean',
             "/initial/temp_c = 61: must be <= 60",
@@ -332,7 +339,7 @@ describe("scenario: problems", () => {
             "/events/0: exactly one action expected, found fault, grid and temp_c",
         ])
         expect(problemsOf(withEvents({ at_s: 1 }))).toEqual([
-            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault)",
+            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault, inverter_temp_c, reset_faults)",
         ])
     })
 
@@ -340,11 +347,11 @@ describe("scenario: problems", () => {
         expect(problemsOf(withEvents({ house_w: -1, pv_w: 5, colour: "red" }))).toEqual([
             "/events/0: exactly one action expected, found house_w and pv_w",
             "/events/0/at_s: required key is missing",
-            "/events/0/colour: unknown key (allowed: at_s, outlet, load_w, inrush_w, inrush_s, outlet_switch, hems, house_w, pv_w, temp_c, grid, grid_v, grid_hz, fault, clear_fault)",
+            "/events/0/colour: unknown key (allowed: at_s, outlet, load_w, inrush_w, inrush_s, outlet_switch, hems, house_w, pv_w, temp_c, grid, grid_v, grid_hz, fault, clear_fault, inverter_temp_c, reset_faults)",
             "/events/0/house_w = -1: must be >= 0",
         ])
         expect(problemsOf(withEvents({ at_s: 1, load_w: 100 }))).toEqual([
-            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault)",
+            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault, inverter_temp_c, reset_faults)",
         ])
     })
 
@@ -386,7 +393,13 @@ describe("scenario: problems", () => {
         expect(problemsOf(withEvents({ at_s: 1, hems: { mode: "setpoint" } }))).toEqual([
             '/events/0/hems/setpoint_w: required when mode is "setpoint"',
         ])
-        expect(problemsOf(withEvents({ at_s: 1, hems: { setpoint_w: 5 } }))).toEqual(["/events/0/hems/mode: required key is missing"])
+        // Ranges and combinations (setpoint_w without mode "setpoint") are the firmware's to reject: a
+        // scenario may send such a command on purpose. The loader checks types and keys only.
+        expect(problemsOf(withEvents({ at_s: 1, hems: { setpoint_w: 5 } }))).toEqual([])
+        expect(problemsOf(withEvents({ at_s: 1, hems: {} }))).toEqual(["/events/0/hems = {}: must NOT have fewer than 1 properties"])
+        expect(problemsOf(withKeys({ initial: { time_of_day: "24:00" } }))).toEqual([
+            '/initial/time_of_day = "24:00": must match pattern "^([01][0-9]|2[0-3]):[0-5][0-9]$"',
+        ])
         expect(
             problemsOf(withEvents({ at_s: 1, hems: { mode: "turbo", setpoint_w: "5", soc_floor_pct: 101, outlet_priority: 3 } })),
         ).toEqual([
@@ -422,9 +435,9 @@ describe("scenario: problems", () => {
             "/events/4/grid_hz = -50: must be > 0",
             '/events/5/grid_v: only allowed when grid is "up"',
             '/events/5/grid_hz: only allowed when grid is "up"',
-            '/events/6/fault = "fire": must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop"',
+            '/events/6/fault = "fire": must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
             "/events/7/clear_fault = 1: must be string",
-            '/events/7/clear_fault = 1: must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop"',
+            '/events/7/clear_fault = 1: must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
         ])
     })
 
