@@ -12,8 +12,8 @@
 //   discharging  / charging: contactor closed, following the target
 //   stopping     target 0: power ramped to ~0, then the contactor opens (never under load,
 //                except in emergencies: e-stop, welded contact, inverter overload)
-//   grid_lost    grid outside the trip table, no backup: 0 W, grid relay opened, waiting for
-//                the grid to be back in band for the enter-service delay
+//   grid_lost    grid outside the trip table, no backup: 0 W, contactor opened once at ~0 W;
+//                the inverter waits for the grid to be back in band for the enter-service delay
 //   backup       islanded supply of the house (devs.json v2h.backup.enabled)
 //   fault        a latched fault: 0 W, contactor open; cleared only by clearFaults() once the
 //                cause is gone (a local action, never over the network)
@@ -440,16 +440,13 @@ export class V2hSupervisor {
 
         switch (st.state) {
             case "grid_lost":
+                // No backup: the inverter stops (the grid relay stays closed, so the house gets the
+                // grid back the moment it returns); the inverter re-energizes only after the
+                // enter-service delay (grid monitor "reconnecting" -> "ok").
                 st.commandW = 0
                 st.islandCmd = false
-                if (nearZero || !st.contactorCmd) {
-                    this.setContactor(false, now)
-                    this.setGridRelay(false, now)
-                }
-                if (this.grid.state === "ok") {
-                    this.setGridRelay(true, now)
-                    if (inp.gridRelayClosed) this.setState("idle", "grid_back", now)
-                }
+                if (nearZero || !inverterFresh) this.setContactor(false, now)
+                if (this.grid.state === "ok") this.setState("idle", "grid_back", now)
                 return
             case "backup":
                 if (this.grid.state === "ok") {
