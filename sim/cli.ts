@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     const scenario = loadScenarioOrExit(file)
     const out = resolve(args.values.out ?? join(ROOT, "out", basename(file).replace(/\.json$/, "")))
     console.log(`scenario: ${scenario.name} (${scenario.durationS} s simulated) from ${file}`)
-    const bytecode = await buildFirmware()
+    const bytecode = await buildFirmware(scenario.config)
     console.log(`firmware: src/main.ts, ${bytecode.length} bytes of bytecode, in the DeviceScript VM`)
 
     const bar =

@@ -185,7 +185,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
                 plant = setInverterTemp(plant, ev.tempC)
                 break
             case "reset_faults":
-                await withControl(s => s.sendCmdAsync(CMD_CLEAR_FAULTS, new Uint8Array(0), true))
+                await withControl(s => s.sendCmdAsync(CMD_CLEAR_FAULTS, new Uint8Array(0), false))
                 break
             case "grid":
                 plant = setGrid(plant, { up: ev.up, voltageV: ev.voltageV, frequencyHz: ev.frequencyHz })

@@ -132,9 +132,12 @@ export class PlantServers {
         await this.mainSwitch.reading.sendGetAsync()
     }
 
+    /** Presses or releases the e-stop: the down/up event, and the reading pushed at once. */
     async setEstop(pressed: boolean) {
         if (pressed) await this.estop.down()
         else await this.estop.up()
+        this.estop.reading.setValues([pressed ? 1 : 0], true)
+        await this.estop.reading.sendGetAsync()
     }
 
     buzzerOn(): boolean {

@@ -318,6 +318,7 @@ const anyExpectation = unionOf(EXPECTATION_CHECKS.map(c => `expect_${c}`), [])
 
 function show(value: unknown): string {
     if (value === undefined) return "undefined"
+    if (typeof value === "number" && !Number.isFinite(value)) return String(value) // JSON would say null
     const s = JSON.stringify(value)
     return s.length > 60 ? s.slice(0, 57) + "..." : s
 }

@@ -11,11 +11,14 @@ import { loadScenario } from "../../sim/scenario/load"
 import { summarize, toCsv, type TraceRow } from "../../sim/trace"
 
 const DIR = join(ROOT, "sim", "scenarios")
-let bytecode: Uint8Array
 const runs = new Map<string, Promise<SimRun>>()
 
+/** Runs a scenario once (cached) with the firmware built for its config (devs.json + its override). */
 function run(name: string): Promise<SimRun> {
-    if (!runs.has(name)) runs.set(name, simulate(loadScenario(join(DIR, name)), { bytecode }))
+    if (!runs.has(name)) {
+        const scenario = loadScenario(join(DIR, name))
+        runs.set(name, buildFirmware(scenario.config).then(bytecode => simulate(scenario, { bytecode })))
+    }
     return runs.get(name)!
 }
 
@@ -24,7 +27,7 @@ const col = (rows: TraceRow[], c: keyof TraceRow) => rows.map(r => [r.t_s as num
 const timesAbove = (rows: TraceRow[], c: keyof TraceRow, w: number) => col(rows, c).filter(([, v]) => Number(v) > w).map(([t]) => t)
 
 beforeAll(async () => {
-    bytecode = await buildFirmware()
+    await buildFirmware()
 }, 120_000)
 
 describe("scenario library", () => {
@@ -118,6 +121,7 @@ describe("outlet protection end to end", () => {
     })
 
     it("the same scenario and seed give a byte-identical trace", async () => {
+        const bytecode = await buildFirmware()
         const a = await simulate(loadScenario(join(DIR, "outlet-overload-2.0.json")), { bytecode })
         const b = await simulate(loadScenario(join(DIR, "outlet-overload-2.0.json")), { bytecode })
         expect(toCsv(a.rows)).toBe(toCsv(b.rows))
