@@ -157,10 +157,10 @@ const CHARGER_SECTIONS: Record<string, KeySpec> = {
     gridRelay: { pins: { pin: "out", pinFeedback: "in" }, values: { ...COMMENT, activeLow: "boolean" } },
     inverterUart: { pins: { pinTX: "out", pinRX: "in" }, values: { ...COMMENT, baud: "integer" } },
     dcMonitor: {
-        values: { ...COMMENT, chip: "string", address: "integer", shuntOhms: "number", maxCurrentA: "number", busDividerRatio: "number" },
+        values: { ...COMMENT, chip: "string", address: "integer", shuntOhms: "number", maxCurrentA: "number", busDividerRatio: "number", pollMs: "integer" },
     },
-    outletMeter: { values: { ...COMMENT, chip: "string", address: "integer", voltageDividerRatio: "number" } },
-    heatsinkTemp: { values: { ...COMMENT, chip: "string", address: "integer" } },
+    outletMeter: { values: { ...COMMENT, chip: "string", address: "integer", voltageDividerRatio: "number", pollMs: "integer" } },
+    heatsinkTemp: { values: { ...COMMENT, chip: "string", address: "integer", pollMs: "integer" } },
 }
 const CT_CHANNEL: KeySpec = { values: { ...COMMENT, ctTurns: "number", burdenOhms: "number" } }
 const OUTLET_CHANNELS = ["outlet1", "outlet2"]
@@ -169,10 +169,12 @@ const CHARGER_REQUIRED: Record<string, string[]> = {
     dcContactor: ["pin", "pinFeedback"],
     gridRelay: ["pin", "pinFeedback"],
     inverterUart: ["pinTX", "pinRX", "baud"],
-    dcMonitor: ["chip", "address", "shuntOhms", "maxCurrentA", "busDividerRatio"],
-    outletMeter: ["chip", "address", "voltageDividerRatio", "outlet1", "outlet2"],
-    heatsinkTemp: ["chip", "address"],
+    dcMonitor: ["chip", "address", "shuntOhms", "maxCurrentA", "busDividerRatio", "pollMs"],
+    outletMeter: ["chip", "address", "voltageDividerRatio", "outlet1", "outlet2", "pollMs"],
+    heatsinkTemp: ["chip", "address", "pollMs"],
 }
+/** Chip poll periods: from a 20 ms (one protection tick) to a 10 s sample. */
+const POLL_MS_RANGE = [20, 10000]
 const CHIP_NAMES: Record<string, string> = { dcMonitor: "ina228", outletMeter: "ade7953", heatsinkTemp: "tmp102" }
 
 interface PinUse {
@@ -300,6 +302,10 @@ export function checkBoard(board: unknown): BoardProblem[] {
                         add(`${sp}/chip`, "unknown-chip", `${JSON.stringify(sv.chip)}: this firmware has a driver for ${CHIP_NAMES[sk]} only`)
                     if (sv.address !== undefined && (typeof sv.address !== "number" || sv.address < 0x08 || sv.address > 0x77))
                         add(`${sp}/address`, "bad-value", `${JSON.stringify(sv.address)} is not a 7-bit I2C address (8..119)`)
+                    if (typeof sv.pollMs === "number" && (sv.pollMs < POLL_MS_RANGE[0] || sv.pollMs > POLL_MS_RANGE[1]))
+                        add(`${sp}/pollMs`, "bad-value", `${sv.pollMs} must lie within ${POLL_MS_RANGE[0]}..${POLL_MS_RANGE[1]} ms`)
+                    if (sk === "dcMonitor" && typeof sv.busDividerRatio === "number" && sv.busDividerRatio < 1)
+                        add(`${sp}/busDividerRatio`, "bad-value", `${sv.busDividerRatio} must be at least 1 (a divider)`)
                     for (const pos of ["shuntOhms", "maxCurrentA", "busDividerRatio", "voltageDividerRatio"])
                         if (typeof sv[pos] === "number" && !(sv[pos] > 0)) add(`${sp}/${pos}`, "bad-value", `${sv[pos]} must be greater than 0`)
                     if (sk === "outletMeter")

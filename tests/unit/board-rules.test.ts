@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { BoardProblem, CHIPS, checkBoard } from "../../scripts/lib/board-rules"
 import { ROOT } from "../../scripts/lib/devs-config"
+import { calibrationProblems } from "../../scripts/gen-boards"
 
 const BOARD_IDS = ["charger_esp32", "charger_esp32s3"]
 const shipped = (id: string) => JSON.parse(readFileSync(join(ROOT, "boards", `${id}.board.json`), "utf8"))
@@ -153,6 +154,20 @@ describe("board rules", () => {
         expect(at(ps, "/i2c/kHz")).toEqual(["bad-type"])
         expect(at(ps, "/services/0/maxCurrent")).toEqual(["bad-type"])
         expect(at(ps, "/archId")).toEqual(["unknown-chip"])
+    })
+})
+
+describe("calibration checks of the chip drivers (gen-boards)", () => {
+    it("accepts the shipped boards' calibration", () => {
+        for (const id of BOARD_IDS) expect(calibrationProblems(shipped(id))).toEqual([])
+    })
+    it("names the section whose calibration a driver refuses", () => {
+        const b = shipped("charger_esp32")
+        b.$charger.dcMonitor.shuntOhms = 0.002 // 200 A * 2 mOhm = 400 mV > 163.84 mV
+        const ps = calibrationProblems(b)
+        expect(ps).toHaveLength(1)
+        expect(ps[0].path).toBe("/$charger/dcMonitor")
+        expect(ps[0].message).toMatch(/exceeds the 163.84 mV shunt range/)
     })
 })
 
