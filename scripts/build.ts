@@ -35,7 +35,7 @@ for (const t of targets) {
         failed = true
     } else console.log(line)
 }
-console.log("per-function sizes of the last build: .devicescript/bin/bytecode-sizes.md")
+console.log("per-function sizes: .devicescript/bin/<target>-sizes.md")
 if (failed) {
     console.error("build FAILED")
     process.exit(1)

@@ -10,12 +10,12 @@
 // Every input is checked first (exit 2 with all problems); a failing step exits 1. --dry-run
 // stops before esptool and prints its command.
 import { spawnSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync } from "node:fs"
 import { createServer } from "node:net"
-import { join, relative } from "node:path"
+import { basename, join, relative } from "node:path"
 import { ROOT } from "./lib/devs-config.js"
 import { runDevs } from "./lib/devs-cli.js"
-import { BYTECODE_BUDGET_BYTES, buildTarget } from "./lib/firmware-build.js"
+import { BYTECODE_BUDGET_BYTES, buildTarget, inWorkspace } from "./lib/firmware-build.js"
 import { checkFlashInputs } from "./lib/flash-inputs.js"
 
 const { plan, problems } = checkFlashInputs(process.argv.slice(2))
@@ -61,23 +61,25 @@ if (!built.ok) {
 console.log(`  ${rel(built.image)}: ${built.bytes} bytes of bytecode (budget ${BYTECODE_BUDGET_BYTES})`)
 if (built.bytes > BYTECODE_BUDGET_BYTES) fail(`bytecode over budget by ${built.bytes - BYTECODE_BUDGET_BYTES} bytes`)
 
-// 2. bundle: stage the runtime image as the CLI's fresh cache entry (it re-downloads entries
-// older than 24 h), drop the board-patched copy it derives from it, then bundle.
+// 2. bundle, in a private workspace (its own .devicescript/): stage the runtime image as the CLI's
+// fresh cache entry (it re-downloads entries older than 24 h and patches the board config into a
+// copy), then bundle; the result is copied to .devicescript/bin/.
 console.log(`\n[2/3] bundle runtime + board config + program`)
-const cacheDir = join(ROOT, ".devicescript", "cache")
-mkdirSync(cacheDir, { recursive: true })
-copyFileSync(plan.image, join(cacheDir, plan.runtime.file)) // new mtime = "fresh"
-// the CLI's own name for the board-patched copy (it re-patches it from the staged image anyway)
-rmSync(join(cacheDir, plan.runtime.file.replace(/(.*-)([a-z]\w+)/i, (_, p) => p + plan.board)), { force: true })
-const bundle = await runDevs(["bundle", "--board", plan.board, `src/boards/${plan.board}.ts`])
-const m = /writing (\d+) bytes to (\S+)/.exec(bundle.output)
-if (bundle.code !== 0 || !m || /\bfetch https?:/.test(bundle.output)) {
-    process.stdout.write(bundle.output)
-    fail("bundle step failed")
-}
-const bundleFile = join(ROOT, m[2])
-if (!existsSync(bundleFile)) fail(`bundle step did not write ${m[2]}`)
-console.log(`  ${m[2]}: ${m[1]} bytes (runtime at ${plan.runtime.offset}, board config at 0x9000, program in flash storage at 0x1c0000)`)
+const bundleFile = await inWorkspace(async ws => {
+    const cacheDir = join(ws, ".devicescript", "cache")
+    mkdirSync(cacheDir, { recursive: true })
+    copyFileSync(plan.image, join(cacheDir, plan.runtime.file))
+    const bundle = await runDevs(["bundle", "--board", plan.board, `src/boards/${plan.board}.ts`], { cwd: ws })
+    const m = /writing (\d+) bytes to (\S+)/.exec(bundle.output)
+    if (bundle.code !== 0 || !m || /\bfetch https?:/.test(bundle.output) || !existsSync(join(ws, m[2]))) {
+        process.stdout.write(bundle.output)
+        fail("bundle step failed")
+    }
+    const out = join(ROOT, ".devicescript", "bin", basename(m[2]))
+    copyFileSync(join(ws, m[2]), out)
+    console.log(`  ${rel(out)}: ${m[1]} bytes (runtime at ${plan.runtime.offset}, board config at 0x9000, program in flash storage at 0x1c0000)`)
+    return out
+})
 
 // 3. esptool
 const args = [
