@@ -62,7 +62,7 @@ describe("npm run flash: input checks (exit 2, every problem at once)", () => {
         const r = flash(["--board", "charger_esp32s3", "--port", "/dev/null", "--esptool", NO_ESPTOOL])
         expect(r.code).toBe(2)
         expect(r.err).toContain(`cached runtime image ${join(emptyCache, "devicescript-esp32s3-esp32s3_bare-0x0.bin")}: not found`)
-        expect(r.err).toContain("releases/download/v2.16.4/devicescript-esp32s3-esp32s3_bare-0x0.bin")
+        expect(r.err).toContain("releases/download/v2.16.1/devicescript-esp32s3-esp32s3_bare-0x0.bin")
         expect(r.err).toContain("nothing is downloaded during flashing")
         const m = flash(["--board", "charger_esp32", "--port", "/dev/null", "--image", join(tmp, "missing.bin"), "--esptool", NO_ESPTOOL])
         expect(m.err).toContain(`--image ${join(tmp, "missing.bin")}: not found`)
