@@ -281,6 +281,9 @@ export function checkBoard(board: unknown): BoardProblem[] {
                             `service ${JSON.stringify(s.service)} is not a DeviceScript board service (known: ${Object.keys(SERVICE_KEYS).join(", ")})`,
                         )
                     checkKeys(s, sp, spec, `a ${s.service} service`)
+                    // This project's rule: every relay starts open; the firmware decides when to close it.
+                    if (s.service === "relay" && s.initalActive === true)
+                        add(`${sp}/initalActive`, "relay-on-at-boot", "a relay must not close at boot, before the firmware has checked anything")
                     for (const req of SERVICE_REQUIRED[s.service] ?? ["pin"])
                         if (s[req] === undefined) add(`${sp}/${req}`, "required-key", `required key of a ${s.service} service is missing`)
                 })

@@ -145,6 +145,12 @@ describe("board rules", () => {
         expect(at(ps, "/$charger/gridRelay")).toEqual(["required-key"])
     })
 
+    it("a relay that closes at boot", () => {
+        const ps = problemsOf(b => (b.services[1].initalActive = true))
+        expect(at(ps, "/services/1/initalActive")).toEqual(["relay-on-at-boot"])
+        expect(problemsOf(b => (b.services[1].initalActive = false))).toEqual([])
+    })
+
     it("wrong value types and an unknown chip family", () => {
         const ps = problemsOf(b => {
             b.i2c.kHz = "400"
