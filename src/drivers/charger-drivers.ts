@@ -5,8 +5,8 @@
 // section through the generated src/config/boards.gen.ts. Shell code: the arithmetic is in the
 // *-regs modules.
 //
-// A failed read reports nothing (see push-sensor.ts), so a dead chip shows as a stale reading; a
-// chip that fails init is retried every second.
+// A failed read reports nothing (see push-sensor.ts), so a dead chip shows as a stale reading;
+// after any error the chip is initialised again at the next poll.
 import * as ds from "@devicescript/core"
 import { startServer } from "@devicescript/server"
 import { Ade7953 } from "./ade7953-regs"
@@ -14,8 +14,6 @@ import { dsI2C } from "./ds-i2c"
 import { Ina228 } from "./ina228-regs"
 import { PushSensorServer } from "./push-sensor"
 import { Tmp102 } from "./tmp102-regs"
-
-const RETRY_INIT_MS = 1000
 
 export interface ChargerHardware {
     dcMonitor: { address: number; shuntOhms: number; maxCurrentA: number; busDividerRatio: number; pollMs: number }
@@ -48,6 +46,7 @@ function runChip(name: string, init: () => Promise<void>, poll: () => Promise<vo
         } catch (e) {
             if (!failing) console.log(name + ": " + (e as Error).message)
             failing = true
+            ready = false // re-initialise: the chip may have reset and lost its configuration
         }
         busy = false
     }, periodMs)

@@ -165,7 +165,13 @@ export class Ina228 {
         await this.write16(INA228_REG_SHUNT_CAL, this.calibration.shuntCal)
     }
 
+    /**
+     * One reading. Checks SHUNT_CAL first: after a brown-out the chip comes back with SHUNT_CAL = 0
+     * and would report 0 A; that throws instead (the shell re-initialises the chip).
+     */
     async readDc(): Promise<DcReading> {
+        const cal = await this.read(INA228_REG_SHUNT_CAL, 2)
+        if (cal !== this.calibration.shuntCal) throw new Error("INA228: SHUNT_CAL reads " + cal + ", expected " + this.calibration.shuntCal + " (chip reset?)")
         const voltageV = ina228BusVoltageV(await this.read(INA228_REG_VBUS, 3)) * this.config.busDividerRatio
         const currentA = ina228CurrentA(await this.read(INA228_REG_CURRENT, 3), this.calibration.currentLsbA)
         const dieTempC = ina228DieTempC(await this.read(INA228_REG_DIETEMP, 2))

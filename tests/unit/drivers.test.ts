@@ -137,6 +137,7 @@ describe("INA228 (SBOSA20A sec. 7.6 and 8.1.2)", () => {
         const lsb = ina.calibration.currentLsbA
         bus.set(addr, [INA228_REG_CURRENT], beBytes(((1 << 20) - Math.round(12.5 / lsb)) * 16, 3))
         bus.set(addr, [INA228_REG_DIETEMP], [0x0c, 0x80])
+        bus.set(addr, [INA228_REG_SHUNT_CAL], [0x07, 0xd0])
         await ina.init()
         expect(bus.writes(addr)).toEqual([
             [INA228_REG_CONFIG, 0x80, 0x00],
@@ -150,6 +151,16 @@ describe("INA228 (SBOSA20A sec. 7.6 and 8.1.2)", () => {
         expect(dc.powerW).toBeCloseTo(-4500, 0)
         expect(dc.dieTempC).toBeCloseTo(25, 9)
     })
+    it("a reading after the chip lost its calibration (brown-out: SHUNT_CAL = 0) is refused", async () => {
+        const bus = new FakeI2C()
+        bus.set(0x40, [INA228_REG_SHUNT_CAL], [0x00, 0x00])
+        bus.set(0x40, [INA228_REG_VBUS], [0, 0, 0])
+        bus.set(0x40, [INA228_REG_CURRENT], [0, 0, 0])
+        bus.set(0x40, [INA228_REG_DIETEMP], [0, 0])
+        const ina = new Ina228(bus, { address: 0x40, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 8 })
+        await expect(ina.readDc()).rejects.toThrow("INA228: SHUNT_CAL reads 0, expected 2000 (chip reset?)")
+    })
+
     it("init refuses a chip with the wrong IDs", async () => {
         const bus = new FakeI2C()
         bus.set(0x40, [INA228_REG_MANUFACTURER_ID], [0x54, 0x49])
