@@ -1,18 +1,42 @@
-// `npm run build` (and, until the simulator lands, `npm start`): compiles the firmware
-// (src/main.ts) with the pinned DeviceScript compiler and prints the bytecode size.
-import { statSync } from "node:fs"
-import { join } from "node:path"
+// `npm run build [-- --board <id>]`: compiles the firmware for the simulator/host entry
+// (src/main.ts) and for every board (src/boards/<id>.ts), or for one board, with the pinned
+// DeviceScript compiler; prints each image's bytecode size against the budget and fails (exit 1)
+// if a build fails or an image is over budget. Images: .devicescript/bin/<target>.devs.
+import { parseArgs } from "node:util"
+import { relative } from "node:path"
 import { ROOT } from "./lib/devs-config.js"
-import { runDevs } from "./lib/devs-cli.js"
+import { BYTECODE_BUDGET_BYTES, SIM_TARGET, boardIds, buildTarget } from "./lib/firmware-build.js"
 
-const BYTECODE = join(ROOT, ".devicescript", "bin", "bytecode.devs")
+const { values } = parseArgs({ options: { board: { type: "string" } }, strict: true })
+const boards = boardIds()
+if (values.board !== undefined && !boards.includes(values.board)) {
+    console.error(`build: unknown board ${JSON.stringify(values.board)} (known: ${boards.join(", ")})`)
+    process.exit(2)
+}
+// the simulator entry last, so .devicescript/bin/bytecode.devs is src/main.ts's as before
+const targets = values.board ? [values.board] : [...boards, SIM_TARGET]
 
-const res = await runDevs(["build", "--quiet", "src/main.ts"])
-if (res.code !== 0) {
-    process.stdout.write(res.output)
-    console.error("firmware build FAILED")
+const kib = (n: number) => (n / 1024).toFixed(1) + " KiB"
+let failed = false
+console.log(`bytecode budget: ${BYTECODE_BUDGET_BYTES} bytes (${kib(BYTECODE_BUDGET_BYTES)}) per image`)
+for (const t of targets) {
+    const r = await buildTarget(t)
+    if (!r.ok) {
+        process.stdout.write(r.output)
+        console.error(`${t}: ${r.entry}: build FAILED`)
+        failed = true
+        continue
+    }
+    const share = ((100 * r.bytes) / BYTECODE_BUDGET_BYTES).toFixed(1)
+    const over = r.bytes > BYTECODE_BUDGET_BYTES
+    const line = `${t.padEnd(18)} ${r.entry.padEnd(30)} -> ${relative(ROOT, r.image)}: ${r.bytes} bytes (${kib(r.bytes)}), ${share} % of budget`
+    if (over) {
+        console.error(line + ` OVER BUDGET by ${r.bytes - BYTECODE_BUDGET_BYTES} bytes`)
+        failed = true
+    } else console.log(line)
+}
+console.log("per-function sizes: .devicescript/bin/<target>-sizes.md")
+if (failed) {
+    console.error("build FAILED")
     process.exit(1)
 }
-const bytes = statSync(BYTECODE).size
-console.log(`firmware: src/main.ts -> .devicescript/bin/bytecode.devs, ${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB) of bytecode`)
-console.log("per-function sizes: .devicescript/bin/bytecode-sizes.md")

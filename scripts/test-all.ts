@@ -1,5 +1,6 @@
 // `npm test`: everything CI checks, in order, with one summary at the end.
-//   1. devs.json against its schema (and regenerate src/config/devs.gen.ts)
+//   1. devs.json against its schema (and regenerate src/config/devs.gen.ts); board files
+//      (boards/*.board.json) against the strict board rules, and src/config/board-*.gen.ts
 //   2. TypeScript type check of the Node side (scripts, tests, bench, and src/ against Node types)
 //   3. DeviceScript compile (and type check against the DeviceScript lib) of every module under src/
 //   4. vitest unit and property tests on Node
@@ -38,6 +39,8 @@ const bin = (name: string) => join(ROOT, "node_modules", ".bin", name)
 
 const configOk = step("devs.json", [node, ...tsx, "scripts/gen-config.ts"])
 check("devs.json validation", configOk)
+check("board files", step("board files (check:boards)", [node, ...tsx, "scripts/check-boards.ts"]))
+check("board config generation", step("board config (gen-boards)", [node, ...tsx, "scripts/gen-boards.ts"]))
 if (configOk) {
     check("typecheck (Node side)", step("typecheck: Node side", [bin("tsc"), "-p", "tsconfig.typecheck.json"]))
     check("firmware compile", step("DeviceScript compile of src/", [node, ...tsx, "scripts/check-firmware.ts"]))
