@@ -5,6 +5,10 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { ROOT } from "../../scripts/lib/devs-config"
 import { ALARM_REASONS, OUTLET_REASONS, SOC_STATES } from "../../src/core/outlet-protection"
+import { FAULT_CODES, V2H_STATES } from "../../src/core/v2h-supervisor"
+import { LIMIT_REASONS, REQUEST_SOURCES } from "../../src/core/v2h-limits"
+import { V2H_MODES } from "../../src/core/hems-command"
+import { GRID_STATES } from "../../src/core/grid-monitor"
 
 const specs = JSON.parse(readFileSync(join(ROOT, ".devicescript", "services.json"), "utf8"))
 const control = specs.find((s: any) => s.shortId === "chargercontrol" || s.name === "Charger Control")
@@ -25,5 +29,26 @@ describe("wire codes of the ChargerControl service", () => {
     })
     it("SoC states follow SocState", () => {
         expect(SOC_STATES).toEqual(snakeMembers("SocState"))
+    })
+})
+
+describe("wire codes of the V2H status", () => {
+    // Outlet1RelayWelded -> outlet1_relay_welded: digits stay attached to the word before them.
+    const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
+    const members = (enumName: string) => {
+        const out: string[] = []
+        for (const [name, code] of Object.entries(control.enums[enumName].members as Record<string, number>)) out[code] = snake(name)
+        return out
+    }
+    it("states, modes, request sources, limit reasons, faults and grid states follow the spec", () => {
+        expect(V2H_STATES).toEqual(members("V2hState"))
+        expect(V2H_MODES).toEqual(members("V2hMode"))
+        expect(REQUEST_SOURCES).toEqual(members("RequestSource"))
+        expect(LIMIT_REASONS).toEqual(members("LimitReason"))
+        expect(FAULT_CODES).toEqual(members("Fault"))
+        expect(GRID_STATES).toEqual(members("GridState"))
+    })
+    it("the limit mask fits the u32 field", () => {
+        expect(LIMIT_REASONS.length).toBeLessThanOrEqual(32)
     })
 })
