@@ -127,3 +127,71 @@ describe("outlet protection end to end", () => {
         expect(toCsv(a.rows)).toBe(toCsv(b.rows))
     })
 })
+
+describe("V2H end to end", () => {
+    const num = (rows: TraceRow[], c: keyof TraceRow) => rows.map(r => Number(r[c]))
+    const at = (rows: TraceRow[], tS: number) => rows.find(r => (r.t_s as number) >= tS - 1e-9)!
+
+    it.each(readdirSync(DIR).filter(f => (f.startsWith("v2h-") || f.startsWith("fault-")) && f !== "fault-estop.json"))(
+        "%s: the DC contactor never opens under load (only the e-stop may)",
+        async file => {
+            const r = await run(file)
+            for (let i = 1; i < r.rows.length; i++) {
+                if (r.rows[i - 1].contactor_closed === 1 && r.rows[i].contactor_closed === 0)
+                    expect(Math.abs(Number(r.rows[i - 1].inverter_w))).toBeLessThan(50)
+            }
+        },
+    )
+
+    it("the command rises at most 1,000 W/s and falls at once", async () => {
+        const r = await run("v2h-setpoint.json")
+        const cmd = num(r.rows, "v2h_command_w")
+        let maxRise = 0
+        let sawDrop = false
+        // Over 1 s windows (samples and the firmware's 100 ms tick are not phase-locked): at most
+        // 1,000 W plus one tick's step.
+        for (let i = 10; i < cmd.length; i++) maxRise = Math.max(maxRise, Math.abs(cmd[i]) - Math.abs(cmd[i - 10]))
+        for (let i = 1; i < cmd.length; i++) if (cmd[i - 1] >= 3000 && cmd[i] === 0) sawDrop = true
+        expect(maxRise).toBeLessThanOrEqual(1100 + 1e-6)
+        expect(maxRise).toBeGreaterThanOrEqual(900) // it does ramp at about that rate
+        expect(sawDrop).toBe(true) // +3 kW to -2 kW: straight to 0 W, then the dwell
+    })
+
+    it("grid loss: the inverter command is 0 W and the grid relay open within 2 s; the house is islanded within 6 s", async () => {
+        const r = await run("v2h-grid-loss-backup.json")
+        const stop = r.rows.find(x => (x.t_s as number) >= 30 && Number(x.v2h_command_w) === 0)!
+        expect(stop.t_s as number).toBeLessThanOrEqual(32)
+        expect(at(r.rows, 32).grid_relay_closed).toBe(0)
+        expect(Number(at(r.rows, 36).unserved_w)).toBeLessThan(1)
+        expect(r.firmwareEvents).toContainEqual(expect.objectContaining({ kind: "state", value: "backup" }))
+        // Reconnection only after 300 s in band (grid back at 100 s).
+        const reconnect = r.rows.find(x => (x.t_s as number) > 100 && x.grid_relay_closed === 1)!
+        expect(reconnect.t_s as number).toBeGreaterThanOrEqual(400)
+        expect(reconnect.t_s as number).toBeLessThan(402)
+    })
+
+    it("the fallback applies 60 s after the last valid command (refreshed by the identical one)", async () => {
+        const r = await run("v2h-command-timeout.json")
+        const zero = r.rows.find(x => (x.t_s as number) > 60 && Number(x.v2h_command_w) === 0)!
+        expect(zero.t_s as number).toBeGreaterThanOrEqual(110)
+        expect(zero.t_s as number).toBeLessThanOrEqual(110.3)
+    })
+
+    it("self-consumption does not hunt: one command value per steady period", async () => {
+        const r = await run("v2h-self-consumption.json")
+        for (const [from, to] of [[30, 58], [90, 118], [150, 178]]) {
+            const values = new Set(r.rows.filter(x => (x.t_s as number) >= from && (x.t_s as number) <= to).map(x => x.v2h_command_w))
+            expect(values.size).toBe(1)
+        }
+    })
+
+    it("rejected commands are reported with their reason and change nothing", async () => {
+        const r = await run("v2h-rejected-commands.json")
+        expect(r.rejected.map(x => x.message)).toEqual([
+            "setpoint_w = 9000: out of range -6000..6000 W",
+            'setpoint_w = -3000: needs "mode": "setpoint" in the same command',
+            "reserve_pct = 95: out of range 10..90 %",
+            "reserve_pct = 60: must be below charge_limit_pct (50)",
+        ])
+    })
+})
