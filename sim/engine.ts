@@ -136,10 +136,17 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const trips: Trip[] = []
     const rejected: { tS: number; message: string }[] = []
     const pending: ((s: JDService) => Promise<void>)[] = []
+    const hooked = new WeakSet<JDService>()
+    let restartedAt = -1
     const findControl = async () => {
         if (control) return
         control = bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0]
         if (!control) return
+        if (hooked.has(control)) {
+            for (const f of pending.splice(0)) await f(control)
+            return
+        }
+        hooked.add(control)
         const reg: JDRegister = control.register(REG_OUTLET_STATUS)
         reg.on(REPORT_UPDATE, () => (status = reg.unpackedValue as number[]))
         const v2hReg: JDRegister = control.register(REG_V2H_STATUS)
@@ -183,6 +190,18 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
                 break
             case "inverter_temp":
                 plant = setInverterTemp(plant, ev.tempC)
+                break
+            case "firmware_restart":
+                // Like a watchdog or panic restart on the board: the program starts again from
+                // flash (settings kept), the outputs it drove drop to their safe state.
+                if (vm) {
+                    vm.devsStop()
+                    servers.outputsToRestartState()
+                    status = v2hStatus = undefined // the trace shows nothing until the new program reports
+                    control = undefined // found again once the new program announces it
+                    restartedAt = clock.now
+                    deploy(vm, opts.bytecode!)
+                } else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
                 break
             case "reset_faults":
                 await withControl(s => s.sendCmdAsync(CMD_CLEAR_FAULTS, new Uint8Array(0), false))
@@ -253,6 +272,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const pollMs = Math.max(STATUS_POLL_MIN_MS, traceMs)
     clock.setTimeout(() => {
         clock.setInterval(() => {
+            // After a firmware restart the bus may list a new service object for the same server.
+            if (control && restartedAt >= 0 && bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0] !== control) control = undefined
             void findControl()
             if (control) {
                 void control.register(REG_OUTLET_STATUS).sendGetAsync()

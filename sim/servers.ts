@@ -132,6 +132,17 @@ export class PlantServers {
         await this.mainSwitch.reading.sendGetAsync()
     }
 
+    /**
+     * What a controller restart does to the hardware it drives: the board's relay outputs drop
+     * (relays open) and the inverter, losing its link, stops and opens its DC contactor. The grid
+     * relay and islanding keep their state (the inverter holds them until told otherwise).
+     */
+    outputsToRestartState() {
+        for (const r of this.relays) r.register(REG_ENABLED).setValues([false], true)
+        this.inverter.register(REG_INV_POWER_COMMAND).setValues([0], true)
+        this.inverter.register(REG_INV_CONTACTOR_COMMAND).setValues([0], true)
+    }
+
     /** Presses or releases the e-stop: the down/up event, and the reading pushed at once. */
     async setEstop(pressed: boolean) {
         if (pressed) await this.estop.down()

@@ -113,6 +113,11 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
         await this.sendEvent(ds.ChargerControl.spec.lookup("stateChanged").encode(V2H_STATES.indexOf(state)))
     }
 
+    /** A stored setting that was refused at boot (reported like a rejected command). */
+    async reportProblem(message: string) {
+        await this.report(message)
+    }
+
     /** A non-empty error from the core: log it and send the command_rejected event. */
     private async report(error: string) {
         if (!error) return

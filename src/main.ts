@@ -15,6 +15,8 @@ import { OutletReading, ProtectionInput } from "./core/outlet-protection"
 import { Controller } from "./core/controller"
 import { V2hInput } from "./core/v2h-supervisor"
 import { startChargerControl } from "./control-server"
+import { readSetting, writeSetting } from "@devicescript/settings"
+import { EnergyCounter, PERSIST_KEY, PersistScheduler, PersistedFault, capture, logFault, restore, validatePersisted } from "./core/persist"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
 const meters: OutletMeter[] = []
@@ -184,9 +186,14 @@ async function writeInverter() {
 // (measured: ~190 ms per write instead of one bus round trip). A request arriving while a run
 // is under way makes that run go once more.
 let v2hBusy = false
+// Set once the stored state is restored (below); until then nothing is evaluated or written.
+let restored = false
+let boot = 0
+let faultLog: PersistedFault[] = []
 let v2hAgain = false
 
 async function runV2h() {
+    if (!restored) return // the e-stop may fire before the stored state is back: the first tick acts on it
     if (v2hBusy) {
         v2hAgain = true
         return
@@ -215,8 +222,48 @@ async function v2hOnce() {
     await writeInverter()
     for (const ev of st.events) {
         console.log(`v2h: ${ev.kind} state=${ev.state} reason=${ev.reason}`)
-        if (ev.kind === "fault") await control.sendFault(ev.fault)
+        if (ev.kind === "fault") {
+            logFault(faultLog, ev.fault, ev.atMs, boot)
+            await control.sendFault(ev.fault)
+        }
         else if (ev.kind === "state") await control.sendStateChanged(ev.state)
+    }
+}
+
+// ---- Restart: everything above only binds roles and sets inputs; no output has been written yet.
+// Settings, latched trips, the latched fault, the fault log and the energy counters come back
+// from flash before the first tick, so a restart (also after a panic) needs the same resets as
+// before. A bad stored value is reported (command_rejected) and replaced by its default.
+let stored: any = undefined
+try {
+    stored = await readSetting(PERSIST_KEY, undefined)
+} catch (e) {
+    console.log("settings: cannot read the stored record")
+}
+const checked = validatePersisted(stored, DEVS)
+boot = checked.value.boot + 1
+const problems = checked.problems
+for (const p of restore(controller, checked.value, ds.millis())) problems.push(p)
+faultLog = checked.value.log
+const energy = new EnergyCounter(checked.value.wh)
+const persistence = new PersistScheduler(DEVS, checked.value, ds.millis())
+for (const p of problems) {
+    console.log("settings: " + p)
+    await control.reportProblem(p)
+}
+restored = true
+console.log(`boot ${boot}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
+
+async function persist() {
+    const now = ds.millis()
+    energy.add(now, now - vin.inverterAtMs <= DEVS.v2h.readingTimeoutMs ? vin.inverterW : 0, protection.status.totalPowerW)
+    const rec = capture(controller, boot, faultLog, energy.wh)
+    if (!persistence.due(rec, now)) return
+    persistence.written(rec, now)
+    try {
+        await writeSetting(PERSIST_KEY, rec)
+    } catch (e) {
+        console.log("settings: write failed")
     }
 }
 
@@ -239,6 +286,7 @@ setInterval(async () => {
 let lastReasons = ""
 setInterval(async () => {
 
+    await persist()
     const st = protection.status
     if ((st.alarm || v2h.status.faultLatched) && alarm.isBound)
         await alarm.playNote(DEVS.alarm.toneHz, DEVS.alarm.volume, DEVS.ticks.supervisoryMs / 2)

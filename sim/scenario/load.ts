@@ -81,7 +81,7 @@ export const TRIP_REASONS: readonly TripReason[] = OUTLET_REASONS.filter(
 )
 
 /** Event action keys, in schema order; each event has exactly one. */
-export const EVENT_ACTIONS = ["outlet", "outlet_switch", "hems", "house_w", "pv_w", "temp_c", "grid", "fault", "clear_fault", "inverter_temp_c", "reset_faults"] as const
+export const EVENT_ACTIONS = ["outlet", "outlet_switch", "hems", "house_w", "pv_w", "temp_c", "grid", "fault", "clear_fault", "inverter_temp_c", "reset_faults", "firmware_restart"] as const
 export type EventAction = (typeof EVENT_ACTIONS)[number]
 
 /** Expectation check keys, in schema order; each expectation has exactly one. */
@@ -136,6 +136,10 @@ export interface InverterTempEvent extends EventBase {
 export interface ResetFaultsEvent extends EventBase {
     kind: "reset_faults"
 }
+/** The controller restarts (watchdog, panic, power blip): the program starts again from flash. */
+export interface RestartEvent extends EventBase {
+    kind: "firmware_restart"
+}
 /** House consumption becomes w. */
 export interface HouseEvent extends EventBase {
     kind: "house"
@@ -175,6 +179,7 @@ export type ScenarioEvent =
     | FaultEvent
     | InverterTempEvent
     | ResetFaultsEvent
+    | RestartEvent
 
 interface ExpectationBase {
     /** The file's `name`, or a generated description such as "outlet1_w <= 1500 over 0..600 s". */
@@ -595,6 +600,7 @@ function normaliseEvent(ev: Record<string, any>, index: number): ScenarioEvent {
     }
     if (has(ev, "inverter_temp_c")) return { kind: "inverter_temp", atS, index, tempC: ev.inverter_temp_c }
     if (has(ev, "reset_faults")) return { kind: "reset_faults", atS, index }
+    if (has(ev, "firmware_restart")) return { kind: "firmware_restart", atS, index }
     if (has(ev, "fault")) return { kind: "fault", atS, index, fault: ev.fault, active: true }
     return { kind: "fault", atS, index, fault: ev.clear_fault, active: false }
 }

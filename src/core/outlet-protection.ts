@@ -194,6 +194,22 @@ export class OutletProtection {
         return ""
     }
 
+    /**
+     * Restores latched trips after a restart (index 0 = outlet 1), before the first tick. They need
+     * the same reset as before the restart: the main switch OFF for resetMinOffMs, then ON. Only
+     * latching reasons are accepted; returns "" or why a value was refused (nothing changes then).
+     */
+    restoreLatched(reasons: string[]): string {
+        for (let i = 0; i < reasons.length; i++) {
+            const r = reasons[i]
+            if (i >= this.n) return "latched outlet " + (i + 1) + " does not exist"
+            if (r !== "none" && r !== "shed" && r.indexOf("overload_") !== 0) return "latched reason " + r + " is not a trip reason"
+            if (OUTLET_REASONS.indexOf(r as OutletReason) < 0) return "latched reason " + r + " is unknown"
+        }
+        for (let i = 0; i < reasons.length; i++) this.latched[i] = reasons[i] as OutletReason
+        return ""
+    }
+
     /** Outlet indices (0-based) from lowest to highest priority: the high-priority outlet last. */
     private static shedOrder(n: number, highPriority: number): number[] {
         const order: number[] = []

@@ -248,6 +248,24 @@ export class V2hSupervisor {
         }
     }
 
+    /** The latched fault ("none" when none). */
+    latchedFault(): FaultCode {
+        return this.latched
+    }
+
+    /**
+     * Restores a latched fault after a restart (before the first tick): the controller comes up in
+     * `fault` and needs the same clear_faults as before. Returns "" or why the value was refused.
+     */
+    restoreFault(fault: string, nowMs: number): string {
+        const i = FAULT_CODES.indexOf(fault as FaultCode)
+        if (i < 0) return "fault " + fault + " is unknown"
+        if (i >= FIRST_CONDITION) return "fault " + fault + " is a condition, not a latched fault"
+        this.latched = fault as FaultCode
+        if (fault !== "none") this.setState("fault", "restored:" + fault, nowMs)
+        return ""
+    }
+
     setTimeOfDay(seconds: number, nowMs: number): string {
         return this.modes.setTimeOfDay(seconds, nowMs)
     }
