@@ -112,7 +112,11 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
               onLog: line => {
                   if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
               },
-              onPanic: code => warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s`),
+              // On a board an unhandled exception restarts the program: so does the simulator.
+              onPanic: code => {
+                  warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s: restarted`)
+                  clock.setTimeout(() => restartFirmware(), 0)
+              },
           })
         : undefined
     const unlink = vm ? bridge(bus, vm) : await connectHub(bus, opts.hubPort)
@@ -171,6 +175,16 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     }
     const withControl = (f: (s: JDService) => Promise<void>) => (control ? f(control) : pending.push(f))
 
+    /** The program starts again from flash (settings kept); the outputs it drove drop to their safe state. */
+    function restartFirmware() {
+        vm!.devsStop()
+        servers.outputsToRestartState()
+        status = v2hStatus = undefined // the trace shows nothing until the new program reports
+        control = undefined // found again once the new program announces it
+        restartedAt = clock.now
+        deploy(vm!, opts.bytecode!)
+    }
+
     const applyEvent = async (ev: ScenarioEvent) => {
         switch (ev.kind) {
             case "outlet_load":
@@ -194,14 +208,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             case "firmware_restart":
                 // Like a watchdog or panic restart on the board: the program starts again from
                 // flash (settings kept), the outputs it drove drop to their safe state.
-                if (vm) {
-                    vm.devsStop()
-                    servers.outputsToRestartState()
-                    status = v2hStatus = undefined // the trace shows nothing until the new program reports
-                    control = undefined // found again once the new program announces it
-                    restartedAt = clock.now
-                    deploy(vm, opts.bytecode!)
-                } else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
+                if (vm) restartFirmware()
+                else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
                 break
             case "reset_faults":
                 await withControl(s => s.sendCmdAsync(CMD_CLEAR_FAULTS, new Uint8Array(0), false))
