@@ -50,6 +50,7 @@ const input: ProtectionInput = {
 const vin: V2hInput = {
     nowMs: 0,
     estop: false,
+    estopAvailable: false,
     socPct: NaN,
     batteryVoltageV: NaN,
     maxDischargeCurrentA: 0,
@@ -114,6 +115,10 @@ estop.down.subscribe(async () => {
 })
 estop.up.subscribe(() => {
     vin.estop = false
+})
+// Without its e-stop input the V2H side does not run (the outlets keep their own main switch).
+estop.binding().subscribe(bound => {
+    vin.estopAvailable = !!bound
 })
 
 // Actuator state as last written; null = unknown (write on next chance).

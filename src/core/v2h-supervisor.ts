@@ -74,6 +74,8 @@ function isEmergency(f: FaultCode): boolean {
 export interface V2hInput {
     nowMs: number
     estop: boolean
+    /** false while the e-stop input is not bound (no e-stop: no V2H power, not latched); default true. */
+    estopAvailable?: boolean
     socPct: number
     batteryVoltageV: number
     maxDischargeCurrentA: number
@@ -356,6 +358,7 @@ export class V2hSupervisor {
         const L = this.limits
         L.clear()
         if (this.latched !== "none") L.claim(this.latched === "estop" ? "estop" : "fault", 0, 0)
+        else if (inp.estopAvailable === false) L.claim("estop", 0, 0)
         if (!batteryFresh) L.claim("battery_stale", 0, 0)
         if (!inverterFresh) L.claim("inverter_stale", 0, 0)
         const islanded = st.state === "backup"

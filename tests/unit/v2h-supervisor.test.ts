@@ -382,6 +382,18 @@ describe("faults", () => {
         expect(l.sup.faultLog.map(f => f.fault)).toContain("estop")
     })
 
+    it("without its e-stop input (role unbound) no V2H power flows, nothing is latched", () => {
+        const l = bootedLoop()
+        discharging(2000)(l)
+        l.run(5000)
+        const inp = { ...l.input, nowMs: l.nowMs + V2H_TICK_MS, estopAvailable: false }
+        const st = l.sup.tick(inp)
+        expect(st.targetW).toBe(0)
+        expect(st.limitReason).toBe("estop")
+        expect(st.faultLatched).toBe(false)
+        expect(l.tick().targetW).toBe(2000) // back as soon as the input is there
+    })
+
     it("a welded contactor (feedback after an open command) latches; clearing is refused while it reads closed", () => {
         const l = bootedLoop()
         discharging(2000)(l)
