@@ -230,8 +230,7 @@ async function v2hOnce() {
         if (ev.kind === "fault") {
             logFault(faultLog, ev.fault, ev.atMs, boot)
             await control.sendFault(ev.fault)
-        }
-        else if (ev.kind === "state") await control.sendStateChanged(ev.state)
+        } else if (ev.kind === "state") await control.sendStateChanged(ev.state)
     }
 }
 
@@ -256,6 +255,8 @@ for (const p of problems) {
     console.log("settings: " + p)
     await control.reportProblem(p)
 }
+// A restored e-stop latch keeps the outlets off from the very first protection tick.
+input.estop = v2h.latchedFault() === "estop"
 restored = true
 console.log(`boot ${boot}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
 
@@ -290,7 +291,6 @@ setInterval(async () => {
 
 let lastReasons = ""
 setInterval(async () => {
-
     await persist()
     const st = protection.status
     if ((st.alarm || v2h.status.faultLatched) && alarm.isBound)
