@@ -2,31 +2,20 @@
 // program) and the esptool call, with a stand-in esptool that records its arguments and a dummy
 // runtime image (no board, no network, no esptool here). Kept out of tests/unit so that mutation
 // testing (which runs tests/unit) does not run it.
-import { spawnSync } from "node:child_process"
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { ROOT } from "../../scripts/lib/devs-config"
+import { dummyImage, runFlash } from "../helpers/flash-run"
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-pipeline-"))
 
 function flash(args: string[]) {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/flash.ts", ...args], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, DEVS_RUNTIME_DIR: tmp },
-        timeout: 150_000,
-    })
-    return { code: r.status, out: r.stdout, err: r.stderr }
+    return runFlash(args, { DEVS_RUNTIME_DIR: tmp }, 150_000)
 }
 
 function image(name: string, firstByte: number) {
-    const p = join(tmp, name)
-    const b = Buffer.alloc(0x20000, 0xff)
-    b[0] = firstByte
-    writeFileSync(p, b)
-    return p
+    return dummyImage(tmp, name, firstByte)
 }
 
 describe("npm run flash: the steps, with a stand-in esptool", () => {

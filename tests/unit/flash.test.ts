@@ -1,32 +1,21 @@
 // `npm run flash`: argument and input checks (spawned, exit code + message). The pipeline itself
 // (build, bundle, esptool) is tested in tests/sim/flash-pipeline.test.ts.
-import { spawnSync } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { ROOT } from "../../scripts/lib/devs-config"
+import { dummyImage, runFlash } from "../helpers/flash-run"
 
 const tmp = mkdtempSync(join(tmpdir(), "flash-test-"))
 const emptyCache = mkdtempSync(join(tmpdir(), "flash-cache-"))
 const NO_ESPTOOL = join(tmp, "no-such-esptool")
 
 function flash(args: string[], env: Record<string, string> = {}) {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/flash.ts", ...args], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, DEVS_RUNTIME_DIR: emptyCache, ...env },
-        timeout: 120_000,
-    })
-    return { code: r.status, out: r.stdout, err: r.stderr }
+    return runFlash(args, { DEVS_RUNTIME_DIR: emptyCache, ...env }, 120_000)
 }
 
 function image(name: string, firstByte: number) {
-    const p = join(tmp, name)
-    const b = Buffer.alloc(0x20000, 0xff)
-    b[0] = firstByte
-    writeFileSync(p, b)
-    return p
+    return dummyImage(tmp, name, firstByte)
 }
 
 describe("npm run flash: input checks (exit 2, every problem at once)", () => {
