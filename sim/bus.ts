@@ -27,14 +27,18 @@ export function loadCustomServices() {
 
 export function createBus(clock: Clock): JDBus {
     loadCustomServices()
-    return new JDBus([], { disableRoleManager: true, scheduler: new ClockScheduler(clock) } as any)
+    const bus = new JDBus([], { disableRoleManager: true, scheduler: new ClockScheduler(clock) } as any)
+    // A frame sent on the bus continues in microtasks (jacdac-ts promise chains, the bridge).
+    bus.on(FRAME_SEND, () => clock.noteAsyncWork())
+    return bus
 }
 
 /** Connects the VM to the bus. Returns a function that disconnects them. */
-export function bridge(bus: JDBus, vm: DevsVm): () => void {
+export function bridge(bus: JDBus, vm: DevsVm, clock: Clock): () => void {
     let open = true
     vm.sendPacket = (frame: Uint8Array) => {
         const copy = frame.slice()
+        clock.noteAsyncWork()
         queueMicrotask(() => {
             if (open) bus.processFrame(copy, "vm")
         })
