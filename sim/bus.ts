@@ -25,9 +25,55 @@ export function loadCustomServices() {
     specsLoaded = true
 }
 
+/** JD_FRAME_FLAG_COMMAND: the frame's packets are commands to the device named in it (else its reports). */
+const FRAME_FLAG_COMMAND = 0x01
+
+/**
+ * A JDBus that does not feed the reports of its own servers (the plant's readings, announces,
+ * acks) back into its own packet processing. jacdac-ts does that so that a dashboard on the same
+ * bus sees local servers like remote ones; here nobody on the host reads them (the firmware gets
+ * every frame through FRAME_SEND as before), and parsing them again, updating twins of the plant
+ * device and scanning those twins' registers on every refresh was a visible share of the
+ * simulator's time. Commands (the simulator's own requests to the firmware) and large frames
+ * take jacdac-ts' path unchanged.
+ */
+class SimBus extends JDBus {
+    private localIds: Set<string> | undefined
+
+    override sendFrameAsync(frame: Uint8Array & { _jacdac_timestamp?: number }): Promise<void> {
+        if (frame[2] === 255 || frame[3] & FRAME_FLAG_COMMAND || !this.isLocalDevice(frame)) return super.sendFrameAsync(frame)
+        return this.sendLocalReportFrameAsync(frame)
+    }
+
+    /** JDBus.sendFrameAsync without processFrame (the same emits, the same asynchronous steps). */
+    private async sendLocalReportFrameAsync(frame: Uint8Array & { _jacdac_timestamp?: number }) {
+        if (frame._jacdac_timestamp === undefined) frame._jacdac_timestamp = this.timestamp
+        this.emit(FRAME_SEND, frame)
+        const transports = (this as any)._transports as { sendPacketWhenConnectedAsync(f: Uint8Array): Promise<void> }[]
+        await Promise.all(transports.map(t => t.sendPacketWhenConnectedAsync(frame)))
+    }
+
+    private isLocalDevice(frame: Uint8Array): boolean {
+        if (!this.localIds) this.localIds = new Set([this.selfDeviceId, ...this.serviceProviders().map(p => p.deviceId)])
+        let id = ""
+        for (let i = 4; i < 12; i++) id += (frame[i] < 16 ? "0" : "") + frame[i].toString(16)
+        return this.localIds.has(id)
+    }
+
+    override addServiceProvider(provider: Parameters<JDBus["addServiceProvider"]>[0]) {
+        this.localIds = undefined
+        return super.addServiceProvider(provider)
+    }
+
+    override removeServiceProvider(provider: Parameters<JDBus["removeServiceProvider"]>[0]) {
+        this.localIds = undefined
+        super.removeServiceProvider(provider)
+    }
+}
+
 export function createBus(clock: Clock): JDBus {
     loadCustomServices()
-    const bus = new JDBus([], { disableRoleManager: true, scheduler: new ClockScheduler(clock) } as any)
+    const bus = new SimBus([], { disableRoleManager: true, scheduler: new ClockScheduler(clock) } as any)
     // A frame sent on the bus continues in microtasks (jacdac-ts promise chains, the bridge).
     bus.on(FRAME_SEND, () => clock.noteAsyncWork())
     return bus
