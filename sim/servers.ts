@@ -127,13 +127,17 @@ export class PlantServers {
 
     /** What the firmware last wrote to the inverter. */
     inverterCommand(): { powerW: number; contactor: boolean; gridRelay: boolean; island: boolean } {
-        const v = (code: number) => registerValues(this.inverter.register<[number | boolean]>(code))?.[0]
         return {
-            powerW: Number(v(REG_INV_POWER_COMMAND) ?? 0),
-            contactor: !!v(REG_INV_CONTACTOR_COMMAND),
-            gridRelay: !!v(REG_INV_GRID_RELAY_COMMAND),
-            island: !!v(REG_INV_ISLAND_ENABLED),
+            powerW: Number(this.inverterValue(REG_INV_POWER_COMMAND) ?? 0),
+            contactor: !!this.inverterValue(REG_INV_CONTACTOR_COMMAND),
+            gridRelay: !!this.inverterValue(REG_INV_GRID_RELAY_COMMAND),
+            island: !!this.inverterValue(REG_INV_ISLAND_ENABLED),
         }
+    }
+
+    // A method, not a closure made per call: the plant reads the commands every step.
+    private inverterValue(code: number): number | boolean | undefined {
+        return registerValues(this.inverter.register<[number | boolean]>(code))?.[0]
     }
 
     async reportInverter(acPowerW: number, dcPowerW: number, tempC: number, contactorClosed: boolean, gridRelayClosed: boolean) {
