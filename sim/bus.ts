@@ -38,7 +38,7 @@ const FRAME_FLAG_COMMAND = 0x01
  * take jacdac-ts' path unchanged.
  */
 class SimBus extends JDBus {
-    private localIds: Set<string> | undefined
+    private localIds: Uint8Array[] | undefined
 
     override sendFrameAsync(frame: Uint8Array & { _jacdac_timestamp?: number }): Promise<void> {
         if (frame[2] === 255 || frame[3] & FRAME_FLAG_COMMAND || !this.isLocalDevice(frame)) return super.sendFrameAsync(frame)
@@ -54,10 +54,16 @@ class SimBus extends JDBus {
     }
 
     private isLocalDevice(frame: Uint8Array): boolean {
-        if (!this.localIds) this.localIds = new Set([this.selfDeviceId, ...this.serviceProviders().map(p => p.deviceId)])
-        let id = ""
-        for (let i = 4; i < 12; i++) id += (frame[i] < 16 ? "0" : "") + frame[i].toString(16)
-        return this.localIds.has(id)
+        if (!this.localIds) {
+            const hex = [this.selfDeviceId, ...this.serviceProviders().map(p => p.deviceId)]
+            this.localIds = hex.map(h => Uint8Array.from(h.match(/../g)!, b => parseInt(b, 16)))
+        }
+        // The device identifier is bytes 4..11 of the frame, in the order of its hex form.
+        next: for (const id of this.localIds) {
+            for (let i = 0; i < 8; i++) if (frame[4 + i] !== id[i]) continue next
+            return true
+        }
+        return false
     }
 
     override addServiceProvider(provider: Parameters<JDBus["addServiceProvider"]>[0]) {
