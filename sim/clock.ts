@@ -3,6 +3,12 @@
 // global timers. Timers run in (time, creation) order; after each one the microtasks it queued
 // (frames crossing the bridge, promise chains in jacdac-ts) run before the next timer, so
 // virtual time only moves when everything due has settled.
+//
+// Settling costs MICROTASK_GENERATIONS awaits per timer, and most timers queue nothing: the VM's
+// scheduler steps that send no frame, plant steps that report nothing. A timer created as
+// "quiet" declares that it can only start asynchronous work by sending a frame, and whatever
+// sends frames calls noteAsyncWork() (the bus for its frames, the VM bridge for the VM's); a
+// quiet timer that noted nothing is not settled. The order of everything that runs is unchanged.
 import type { VmTimers } from "./vm/devs-vm"
 
 interface Timer {
@@ -12,6 +18,7 @@ interface Timer {
     fn: (...a: any[]) => void
     args: any[]
     everyMs: number // 0 = one-shot
+    quiet: boolean
 }
 
 /** Microtask generations run after each timer (promise chains in jacdac-ts are a few deep). */
@@ -26,18 +33,31 @@ export class VirtualClock {
     private nextId = 1
     private seq = 0
     timersRun = 0
+    /** Timers after which the microtasks were settled (the others were quiet and noted nothing). */
+    timersSettled = 0
+    private asyncNotes = 0
 
-    setTimeout = (fn: (...a: any[]) => void, delayMs = 0, ...args: any[]) => this.add(fn, delayMs, 0, args)
-    setInterval = (fn: (...a: any[]) => void, everyMs = 0, ...args: any[]) => this.add(fn, everyMs, Math.max(1, everyMs), args)
-    setImmediate = (fn: (...a: any[]) => void, ...args: any[]) => this.add(fn, 0, 0, args)
+    setTimeout = (fn: (...a: any[]) => void, delayMs = 0, ...args: any[]) => this.add(fn, delayMs, 0, args, false)
+    setInterval = (fn: (...a: any[]) => void, everyMs = 0, ...args: any[]) => this.add(fn, everyMs, Math.max(1, everyMs), args, false)
+    setImmediate = (fn: (...a: any[]) => void, ...args: any[]) => this.add(fn, 0, 0, args, false)
+    /** Like setTimeout, for a callback that starts asynchronous work only by sending frames (see above). */
+    setQuietTimeout = (fn: (...a: any[]) => void, delayMs = 0, ...args: any[]) => this.add(fn, delayMs, 0, args, true)
+    /** Like setInterval, for a callback that starts asynchronous work only by sending frames (see above). */
+    setQuietInterval = (fn: (...a: any[]) => void, everyMs = 0, ...args: any[]) =>
+        this.add(fn, everyMs, Math.max(1, everyMs), args, true)
     clearTimeout = (id: any) => {
         this.live.delete(id)
     }
     clearInterval = this.clearTimeout
 
-    private add(fn: (...a: any[]) => void, delayMs: number, everyMs: number, args: any[]): number {
+    /** Something queued microtasks (a frame sent on the bus or by the VM): settle after this timer. */
+    noteAsyncWork() {
+        this.asyncNotes++
+    }
+
+    private add(fn: (...a: any[]) => void, delayMs: number, everyMs: number, args: any[], quiet: boolean): number {
         const d = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0
-        const t: Timer = { id: this.nextId++, atMs: this.now + d, seq: this.seq++, fn, args, everyMs }
+        const t: Timer = { id: this.nextId++, atMs: this.now + d, seq: this.seq++, fn, args, everyMs, quiet }
         this.live.set(t.id, t)
         this.push(t)
         return t.id
@@ -56,8 +76,12 @@ export class VirtualClock {
                 t.seq = this.seq++
                 this.push(t)
             } else this.live.delete(t.id)
+            const notes = this.asyncNotes
             t.fn(...t.args)
-            for (let g = 0; g < MICROTASK_GENERATIONS; g++) await undefined
+            if (!t.quiet || this.asyncNotes !== notes) {
+                this.timersSettled++
+                for (let g = 0; g < MICROTASK_GENERATIONS; g++) await undefined
+            }
             if (++this.timersRun % YIELD_EVERY_TIMERS === 0) await new Promise(r => setImmediate(r))
         }
         this.now = Math.max(this.now, untilMs)
@@ -112,10 +136,12 @@ export function createClock(): VirtualClock {
 }
 
 export function vmTimers(clock: VirtualClock): VmTimers {
+    // The VM's timers only run its scheduler step, whose only asynchronous effect is frames sent
+    // through the bridge (which notes them).
     return {
-        setTimeout: clock.setTimeout,
+        setTimeout: clock.setQuietTimeout,
         clearTimeout: clock.clearTimeout,
-        setInterval: clock.setInterval,
+        setInterval: clock.setQuietInterval,
         clearInterval: clock.clearInterval,
         setImmediate: clock.setImmediate,
         Date: { now: () => clock.now },

@@ -119,7 +119,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
               },
           })
         : undefined
-    const unlink = vm ? bridge(bus, vm) : await connectHub(bus, opts.hubPort)
+    const unlink = vm ? bridge(bus, vm, clock) : await connectHub(bus, opts.hubPort)
 
     let plant: PlantState = initialPlant(params, {
         socPct: scenario.initial.socPct,
@@ -244,7 +244,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     // Plant step: relays from the firmware's commands, physics, then the meters.
     const stepMs = PLANT_STEP_MS
     let stepCount = 0
-    clock.setInterval(() => {
+    // Quiet: the step's only asynchronous work is the reports it sends (see sim/clock.ts).
+    clock.setQuietInterval(() => {
         stepCount++
         const relayCmd = servers.relays.map((_, i) => servers.relayCommand(i))
         const inv = servers.inverterCommand()

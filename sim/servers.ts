@@ -7,6 +7,7 @@ import {
     JDServerServiceProvider,
     JDServiceServer,
     SRV_RELAY,
+    type JDRegisterServer,
     SwitchServer,
     type BuzzerTone,
     type JDBus,
@@ -23,6 +24,21 @@ const REG_INV_GRID_RELAY_COMMAND = 0x82
 const REG_INV_ISLAND_ENABLED = 0x83
 const REG_ENABLED = 0x01
 const REG_READING = 0x101
+
+/** The decoded values of each register's data buffer (jacdac-ts replaces the buffer on every change). */
+const decoded = new WeakMap<object, { data: Uint8Array | undefined; values: unknown[] }>()
+
+/**
+ * register.values(), decoded only when the register's data changed: the plant reads the firmware's
+ * commands every step, and decoding them each time was a visible share of the simulator's time.
+ */
+function registerValues<T extends unknown[]>(reg: JDRegisterServer<T>): T {
+    const hit = decoded.get(reg)
+    if (hit && hit.data === reg.data) return hit.values as T
+    const values = reg.values()
+    decoded.set(reg, { data: reg.data, values })
+    return values
+}
 
 export class PlantServers {
     // Meters and the battery are plain servers that report when the plant says so (no
@@ -83,7 +99,7 @@ export class PlantServers {
 
     /** What the firmware last wrote to outlet i's relay. */
     relayCommand(i: number): boolean {
-        const v = this.relays[i].register<[number | boolean]>(REG_ENABLED).values()
+        const v = registerValues(this.relays[i].register<[number | boolean]>(REG_ENABLED))
         return !!v?.[0]
     }
 
@@ -104,13 +120,17 @@ export class PlantServers {
 
     /** What the firmware last wrote to the inverter. */
     inverterCommand(): { powerW: number; contactor: boolean; gridRelay: boolean; island: boolean } {
-        const v = (code: number) => this.inverter.register<[number | boolean]>(code).values()?.[0]
         return {
-            powerW: Number(v(REG_INV_POWER_COMMAND) ?? 0),
-            contactor: !!v(REG_INV_CONTACTOR_COMMAND),
-            gridRelay: !!v(REG_INV_GRID_RELAY_COMMAND),
-            island: !!v(REG_INV_ISLAND_ENABLED),
+            powerW: Number(this.inverterValue(REG_INV_POWER_COMMAND) ?? 0),
+            contactor: !!this.inverterValue(REG_INV_CONTACTOR_COMMAND),
+            gridRelay: !!this.inverterValue(REG_INV_GRID_RELAY_COMMAND),
+            island: !!this.inverterValue(REG_INV_ISLAND_ENABLED),
         }
+    }
+
+    // A method, not a closure made per call: the plant reads the commands every step.
+    private inverterValue(code: number): number | boolean | undefined {
+        return registerValues(this.inverter.register<[number | boolean]>(code))?.[0]
     }
 
     async reportInverter(acPowerW: number, dcPowerW: number, tempC: number, contactorClosed: boolean, gridRelayClosed: boolean) {

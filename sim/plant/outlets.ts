@@ -84,7 +84,9 @@ function withOutputs(params: OutletsParams, o: OutletCore, fromS: number, toS: n
     const deliveredW = live ? demandW : 0
     const voltageV = live ? params.nominalVoltageV : 0
     const currentA = live ? deliveredW / voltageV / o.appliance.powerFactor : 0
-    return { ...o, demandW, deliveredW, currentA, voltageV, relayClosed: o.relay.closed }
+    // An explicit literal, not `{ ...o, ... }`: spreading objects of varying shapes here made this
+    // the simulator's hottest function (and most of its garbage).
+    return { appliance: o.appliance, startS: o.startS, relay: o.relay, demandW, deliveredW, currentA, voltageV, relayClosed: o.relay.closed }
 }
 
 function withTotals(params: OutletsParams, tS: number, supplyOn: boolean, outlets: OutletState[]): OutletsState {

@@ -60,6 +60,23 @@ export function stepSite(_params: SiteParams, state: SiteState, _dtS: number, in
     const voltageV = state.gridUp ? state.gridVoltageV : 0
     const frequencyHz = state.gridUp ? state.gridFrequencyHz : 0
     const netW = state.houseW - state.pvW - inputs.inverterAcW
-    if (state.gridUp && inputs.gridRelayClosed) return { ...state, voltageV, frequencyHz, gridW: netW, unservedW: 0, curtailedW: 0 }
-    return { ...state, voltageV, frequencyHz, gridW: 0, unservedW: Math.max(0, netW), curtailedW: Math.max(0, -netW) }
+    if (state.gridUp && inputs.gridRelayClosed) return withOutputs(state, voltageV, frequencyHz, netW, 0, 0)
+    return withOutputs(state, voltageV, frequencyHz, 0, Math.max(0, netW), Math.max(0, -netW))
+}
+
+/** A new state with these outputs (an explicit literal: `{ ...state }` every step was the plant's hot spot). */
+function withOutputs(s: SiteState, voltageV: number, frequencyHz: number, gridW: number, unservedW: number, curtailedW: number): SiteState {
+    return {
+        houseW: s.houseW,
+        pvW: s.pvW,
+        ambientC: s.ambientC,
+        gridUp: s.gridUp,
+        gridVoltageV: s.gridVoltageV,
+        gridFrequencyHz: s.gridFrequencyHz,
+        voltageV,
+        frequencyHz,
+        gridW,
+        unservedW,
+        curtailedW,
+    }
 }

@@ -56,10 +56,23 @@ let moduleFn: ((...args: unknown[]) => void) | undefined
 function loadFactory(timers: VmTimers): Factory {
     const fn = moduleFn ?? (moduleFn = compileModule())
     const mod = { exports: {} as any }
-    fn(mod.exports, mod, createRequire(DEVS_CLI), DEVS_CLI, DEVS_CLI, ...TIMER_NAMES.map(n => timers[n]))
+    fn(mod.exports, mod, cachedRequire(), DEVS_CLI, DEVS_CLI, ...TIMER_NAMES.map(n => timers[n]))
     const f = mod.exports as Factory
     if (typeof f !== "function") throw new Error("the DeviceScript VM module did not export its factory")
     return f
+}
+
+/**
+ * The VM module's `require`, memoised: the VM asks for `require("tls")` on every scheduler step
+ * (to learn whether sockets are available), and Node's require costs a few microseconds a call.
+ */
+function cachedRequire(): (id: string) => unknown {
+    const req = createRequire(DEVS_CLI)
+    const cache = new Map<string, unknown>()
+    return (id: string) => {
+        if (!cache.has(id)) cache.set(id, req(id))
+        return cache.get(id)
+    }
 }
 
 const TIMER_NAMES = ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "Date"] as const
