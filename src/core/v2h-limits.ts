@@ -98,7 +98,11 @@ export class LimitSet {
 
     /** Claims a window for a reason (0 W is always inside: loW <= 0 <= hiW is enforced). */
     claim(reason: LimitReason, loW: number, hiW: number) {
-        const i = LIMIT_REASONS.indexOf(reason)
+        this.claimAt(LIMIT_REASONS.indexOf(reason), loW, hiW)
+    }
+
+    /** claim() by index into LIMIT_REASONS (the supervisor's hot path: no string search). */
+    claimAt(i: number, loW: number, hiW: number) {
         const lo = loW > 0 ? 0 : loW
         const hi = hiW < 0 ? 0 : hiW
         if (this.active[i]) {

@@ -22,7 +22,7 @@
 import type { DevsConfig } from "../config/devs.gen"
 import { isFiniteNumber } from "./num"
 import { GridMonitor, GridState, GridTrip } from "./grid-monitor"
-import { LimitReason, LimitSet, RequestSource } from "./v2h-limits"
+import { LIMIT_REASONS, LimitReason, LimitSet, RequestSource } from "./v2h-limits"
 import { LocalModes } from "./v2h-modes"
 import { HemsCommand, V2hMode } from "./hems-command"
 
@@ -150,6 +150,30 @@ export interface V2hStatus {
 export type V2hConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets">
 
 const NO_EVENTS: V2hEvent[] = []
+// Indices of the limit reasons (claims by index: string searches cost in the VM's hot path).
+const R_ESTOP = LIMIT_REASONS.indexOf("estop")
+const R_FAULT = LIMIT_REASONS.indexOf("fault")
+const R_BATTERY_STALE = LIMIT_REASONS.indexOf("battery_stale")
+const R_INVERTER_STALE = LIMIT_REASONS.indexOf("inverter_stale")
+const R_GRID_METER_STALE = LIMIT_REASONS.indexOf("grid_meter_stale")
+const R_GRID_LOST = LIMIT_REASONS.indexOf("grid_lost")
+const R_GRID_RECONNECTING = LIMIT_REASONS.indexOf("grid_reconnecting")
+const R_ENTER_SERVICE_RAMP = LIMIT_REASONS.indexOf("enter_service_ramp")
+const R_RATING = LIMIT_REASONS.indexOf("rating")
+const R_OVER_TEMPERATURE = LIMIT_REASONS.indexOf("over_temperature")
+const R_VEHICLE_DISCHARGE_LIMIT = LIMIT_REASONS.indexOf("vehicle_discharge_limit")
+const R_VEHICLE_CHARGE_LIMIT = LIMIT_REASONS.indexOf("vehicle_charge_limit")
+const R_NO_REVERSE_FLOW = LIMIT_REASONS.indexOf("no_reverse_flow")
+const R_GRID_IMPORT_LIMIT = LIMIT_REASONS.indexOf("grid_import_limit")
+const R_ISLANDED_LIMIT = LIMIT_REASONS.indexOf("islanded_limit")
+const R_DIRECTION_DWELL = LIMIT_REASONS.indexOf("direction_dwell")
+const R_OUTLET_SHARE = LIMIT_REASONS.indexOf("outlet_share")
+const R_SOC_RESERVE = LIMIT_REASONS.indexOf("soc_reserve")
+const R_CHARGE_LIMIT = LIMIT_REASONS.indexOf("charge_limit")
+const F_BATTERY_STALE = FAULT_CODES.indexOf("battery_stale")
+const F_INVERTER_STALE = FAULT_CODES.indexOf("inverter_stale")
+const F_GRID_METER_STALE = FAULT_CODES.indexOf("grid_meter_stale")
+const F_GRID_LOST = FAULT_CODES.indexOf("grid_lost")
 /** The open side of a one-sided claim. */
 const UNLIMITED_W = 1e12
 const FAULT_LOG_SIZE = 8
@@ -319,10 +343,10 @@ export class V2hSupervisor {
         st.gridState = this.grid.state
         st.gridTrip = this.grid.trip
         const gridDown = gridFresh && (this.grid.state === "tripped" || this.grid.state === "reconnecting")
-        this.condition("battery_stale", !batteryFresh, now)
-        this.condition("inverter_stale", !inverterFresh, now)
-        this.condition("grid_meter_stale", !gridFresh, now)
-        this.condition("grid_lost", gridDown, now)
+        this.condition(F_BATTERY_STALE, !batteryFresh, now)
+        this.condition(F_INVERTER_STALE, !inverterFresh, now)
+        this.condition(F_GRID_METER_STALE, !gridFresh, now)
+        this.condition(F_GRID_LOST, gridDown, now)
 
         this.detectFaults(inp, now, inverterFresh)
 
@@ -357,21 +381,21 @@ export class V2hSupervisor {
         // ---- limits (one place; see v2h-limits.ts for the priority order)
         const L = this.limits
         L.clear()
-        if (this.latched !== "none") L.claim(this.latched === "estop" ? "estop" : "fault", 0, 0)
-        else if (inp.estopAvailable === false) L.claim("estop", 0, 0)
-        if (!batteryFresh) L.claim("battery_stale", 0, 0)
-        if (!inverterFresh) L.claim("inverter_stale", 0, 0)
+        if (this.latched !== "none") L.claimAt(this.latched === "estop" ? R_ESTOP : R_FAULT, 0, 0)
+        else if (inp.estopAvailable === false) L.claimAt(R_ESTOP, 0, 0)
+        if (!batteryFresh) L.claimAt(R_BATTERY_STALE, 0, 0)
+        if (!inverterFresh) L.claimAt(R_INVERTER_STALE, 0, 0)
         const islanded = st.state === "backup"
         if (!islanded) {
-            if (!gridFresh) L.claim("grid_meter_stale", 0, 0)
-            else if (this.grid.state === "reconnecting") L.claim("grid_reconnecting", 0, 0)
-            else if (this.grid.state !== "ok") L.claim("grid_lost", 0, 0)
+            if (!gridFresh) L.claimAt(R_GRID_METER_STALE, 0, 0)
+            else if (this.grid.state === "reconnecting") L.claimAt(R_GRID_RECONNECTING, 0, 0)
+            else if (this.grid.state !== "ok") L.claimAt(R_GRID_LOST, 0, 0)
             else if (this.grid.rampFraction < 1) {
                 const w = v.ratedPowerW * this.grid.rampFraction
-                L.claim("enter_service_ramp", -w, w)
+                L.claimAt(R_ENTER_SERVICE_RAMP, -w, w)
             }
-        } else L.claim("islanded_limit", 0, v.backup.islandedLimitW)
-        L.claim("rating", -v.ratedPowerW, v.ratedPowerW)
+        } else L.claimAt(R_ISLANDED_LIMIT, 0, v.backup.islandedLimitW)
+        L.claimAt(R_RATING, -v.ratedPowerW, v.ratedPowerW)
         if (inverterFresh) {
             const d = v.derating
             const t = inp.inverterTempC
@@ -379,34 +403,34 @@ export class V2hSupervisor {
             else if (t < d.resumeBelowC) this.thermalStop = false
             let factor = (d.stopC - t) / (d.stopC - d.startC)
             if (this.thermalStop || !(factor > 0)) factor = 0
-            if (factor < 1) L.claim("over_temperature", -v.ratedPowerW * factor, v.ratedPowerW * factor)
+            if (factor < 1) L.claimAt(R_OVER_TEMPERATURE, -v.ratedPowerW * factor, v.ratedPowerW * factor)
         }
         let allowanceW = 0
         if (batteryFresh) {
             const dis = isFiniteNumber(inp.maxDischargeCurrentA) ? Math.max(0, inp.maxDischargeCurrentA) : 0
             const chg = isFiniteNumber(inp.maxChargeCurrentA) ? Math.max(0, inp.maxChargeCurrentA) : 0
             allowanceW = dis * inp.batteryVoltageV * v.inverterEfficiency
-            L.claim("vehicle_discharge_limit", -UNLIMITED_W, allowanceW)
-            L.claim("vehicle_charge_limit", -(chg * inp.batteryVoltageV) / v.inverterEfficiency, UNLIMITED_W)
+            L.claimAt(R_VEHICLE_DISCHARGE_LIMIT, -UNLIMITED_W, allowanceW)
+            L.claimAt(R_VEHICLE_CHARGE_LIMIT, -(chg * inp.batteryVoltageV) / v.inverterEfficiency, UNLIMITED_W)
         }
         if (!islanded && gridFresh && inverterFresh && isFiniteNumber(inp.gridW)) {
-            if (!v.reverseFlowAllowed) L.claim("no_reverse_flow", -UNLIMITED_W, houseNetW - v.exportMarginW)
-            L.claim("grid_import_limit", -(v.maxGridImportW - houseNetW), UNLIMITED_W)
+            if (!v.reverseFlowAllowed) L.claimAt(R_NO_REVERSE_FLOW, -UNLIMITED_W, houseNetW - v.exportMarginW)
+            L.claimAt(R_GRID_IMPORT_LIMIT, -(v.maxGridImportW - houseNetW), UNLIMITED_W)
         }
         if (this.lastDirection !== 0 && now - this.directionZeroAtMs < v.directionDwellMs && this.status.commandW === 0) {
             // Just came down from one direction: the other one waits out the dwell.
-            if (this.lastDirection > 0) L.claim("direction_dwell", 0, UNLIMITED_W)
-            else L.claim("direction_dwell", -UNLIMITED_W, 0)
+            if (this.lastDirection > 0) L.claimAt(R_DIRECTION_DWELL, 0, UNLIMITED_W)
+            else L.claimAt(R_DIRECTION_DWELL, -UNLIMITED_W, 0)
         }
         const outletsW = isFiniteNumber(inp.outletsW) && inp.outletsW > 0 ? inp.outletsW : 0
-        if (batteryFresh && outletsW > 0) L.claim("outlet_share", -UNLIMITED_W, allowanceW - outletsW)
+        if (batteryFresh && outletsW > 0) L.claimAt(R_OUTLET_SHARE, -UNLIMITED_W, allowanceW - outletsW)
         if (batteryFresh) {
             if (inp.socPct <= st.reservePct) this.reserveHit = true
             else if (inp.socPct > st.reservePct + v.socHysteresisPct) this.reserveHit = false
             if (inp.socPct >= st.chargeLimitPct) this.chargeFull = true
             else if (inp.socPct < st.chargeLimitPct - v.socHysteresisPct) this.chargeFull = false
-            if (this.reserveHit) L.claim("soc_reserve", -UNLIMITED_W, 0)
-            if (this.chargeFull) L.claim("charge_limit", 0, UNLIMITED_W)
+            if (this.reserveHit) L.claimAt(R_SOC_RESERVE, -UNLIMITED_W, 0)
+            if (this.chargeFull) L.claimAt(R_CHARGE_LIMIT, 0, UNLIMITED_W)
         }
         const targetW = L.resolve(requestW)
         st.targetW = targetW
@@ -586,9 +610,9 @@ export class V2hSupervisor {
     }
 
     /** Non-latched conditions: logged and announced on their rising edge. */
-    private condition(f: FaultCode, active: boolean, now: number) {
-        const i = FAULT_CODES.indexOf(f)
+    private condition(i: number, active: boolean, now: number) {
         if (active === this.conditionActive[i]) return
+        const f = FAULT_CODES[i]
         this.conditionActive[i] = active
         if (active) {
             this.log(f, now)
