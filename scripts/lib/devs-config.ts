@@ -74,7 +74,19 @@ function crossChecks(c: any): string[] {
         out.push(`/socFloor/defaultPct = ${s.defaultPct}: must lie within minPct..maxPct (${s.minPct}..${s.maxPct})`)
     if (k.v2hMs % k.protectionMs !== 0)
         out.push(`/ticks/v2hMs = ${k.v2hMs}: must be a multiple of protectionMs (${k.protectionMs}); the V2H supervisor runs inside the protection tick`)
-    out.push(...v2hChecks(c.v2h), ...gridChecks(c.grid))
+    out.push(...v2hChecks(c.v2h), ...gridChecks(c.grid), ...mqttChecks(c.mqtt))
+    return out
+}
+
+function mqttChecks(m: any): string[] {
+    const out: string[] = []
+    if (!(m.backoffMinMs <= m.backoffMaxMs))
+        out.push(`/mqtt/backoffMinMs = ${m.backoffMinMs}: must not exceed backoffMaxMs (${m.backoffMaxMs})`)
+    const p: string = m.defaultPrefix
+    const bad = [...p].find(ch => !/[A-Za-z0-9_\-\/]/.test(ch))
+    if (bad !== undefined) out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: character ${JSON.stringify(bad)} not allowed (letters, digits, -, _, /)`)
+    else if (p.startsWith("/") || p.endsWith("/") || p.includes("//"))
+        out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: no empty topic level (no leading, trailing or double /)`)
     return out
 }
 
