@@ -15,6 +15,7 @@ import { OutletReading, ProtectionInput } from "./core/outlet-protection"
 import { Controller } from "./core/controller"
 import { V2hInput } from "./core/v2h-supervisor"
 import { startChargerControl } from "./control-server"
+import { startHemsMqtt } from "./hems-mqtt"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
 const meters: OutletMeter[] = []
@@ -34,6 +35,8 @@ const controller = new Controller(DEVS)
 const protection = controller.protection
 const v2h = controller.v2h
 const control = startChargerControl(controller)
+// MQTT link to a home energy manager (off unless the mqttHost setting names a broker).
+const hems = startHemsMqtt(controller)
 
 // Latest inputs, stamped with the time they arrived; the core judges staleness.
 const NEVER_MS = -1e9
@@ -173,6 +176,7 @@ async function runV2h() {
     await writeInverter(false)
     for (const ev of st.events) {
         console.log(`v2h: ${ev.kind} state=${ev.state} reason=${ev.reason}`)
+        hems.v2hEvent(ev)
         if (ev.kind === "fault") await control.sendFault(ev.fault)
         else if (ev.kind === "state") await control.sendStateChanged(ev.state)
     }
@@ -187,6 +191,7 @@ setInterval(async () => {
     await writeRelays(false)
     for (const ev of st.events) {
         console.log(`protection: ${ev.kind} outlet=${ev.outlet} reason=${ev.reason} r=${ev.loadRatio}`)
+        hems.protectionEvent(ev)
         if (ev.kind === "trip") await control.sendTrip(ev.outlet, ev.reason)
     }
     if (++tickCount >= V2H_EVERY) {
