@@ -85,6 +85,9 @@ export interface VmOptions {
     onPanic?: (code: number) => void
     /** Time functions for the VM (default: Node's real ones). */
     timers?: VmTimers
+    /** Flash storage (settings, program). The VM reads it when it is initialised, so it is set here. Default: none. */
+    flashLoad?: () => Uint8Array
+    flashSave?: (buf: Uint8Array) => void
 }
 
 /** Creates a VM instance (not started). Each call returns a fresh emscripten module. */
@@ -96,8 +99,8 @@ export async function createVm(opts: VmOptions = {}): Promise<DevsVm> {
     vm.error = (...a: unknown[]) => log("error: " + a.join(" "))
     vm.panicHandler = (code: number) => opts.onPanic?.(code)
     vm.sendPacket = () => {}
-    vm.flashLoad = null
-    vm.flashSave = null
+    vm.flashLoad = opts.flashLoad ?? null
+    vm.flashSave = opts.flashSave ?? null
     vm.devsGcStress(!!opts.gcStress)
     vm.devsSetDeviceId(opts.deviceId ?? "0123456789abcdef")
     return vm
