@@ -27,6 +27,9 @@ const M = DEVS.mqtt
 const LOOP_MS = DEVS.ticks.supervisoryMs
 /** The client pings at 2/3 of the keep-alive, so the broker hears from us well within 1.5x. */
 const PING_MS = Math.round((M.keepAliveS * 1000 * 2) / 3)
+/** Received-chunk drain per loop (see drainReceived): wake-ups, and the pause that lets each run. */
+const DRAIN_WAKEUPS = 16
+const DRAIN_GAP_MS = 5
 
 export class HemsMqtt {
     private settings: MqttSettings = null
@@ -141,7 +144,25 @@ export class HemsMqtt {
         if (!(await this.publish(this.topics.online, "true", true))) return
         while (this.isUp()) {
             if (!(await this.pump())) return
+            await this.drainReceived()
             await ds.sleep(LOOP_MS)
+        }
+    }
+
+    /**
+     * Works around @devicescript/net 2.16.4: its socket handler takes ONE received chunk per
+     * wake-up, and wake-ups that come while it runs collapse into one (core emitter semantics), so
+     * after a burst some chunks wait in the socket until the next packet arrives: a command could
+     * wait indefinitely. Measured with 100 messages/s in the broker test. Wake it again while
+     * chunks are waiting (a bounded number of times per loop).
+     */
+    private async drainReceived() {
+        const raw: any = this.client
+        for (let i = 0; i < DRAIN_WAKEUPS; i++) {
+            const sock: any = raw.socket
+            if (!sock || !sock.buffers || sock.buffers.length === 0) return
+            sock.onmessage.emit(undefined)
+            await ds.sleep(DRAIN_GAP_MS)
         }
     }
 
