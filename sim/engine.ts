@@ -297,6 +297,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         }
     }
     vm?.devsStop()
+    // The firmware's socket (MQTT) is Node's: close it, or it keeps the process alive. The broker
+    // sees the connection end without an MQTT DISCONNECT, as when a device loses power: last will.
+    vm?.sockClose()
     unlink()
     await bus.stop()
     clock.reset()

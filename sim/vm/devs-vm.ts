@@ -30,6 +30,8 @@ export interface DevsVm {
     dmesg: (line: string) => void
     log: (...args: unknown[]) => void
     error: (...args: unknown[]) => void
+    /** Closes the VM's one TCP/TLS socket (MQTT, fetch), if open. Returns 0, or -10 when none was open. */
+    sockClose(): number
     /** One VM scheduler step (the VM calls it itself from setTimeout). */
     _jd_em_process(): number
 }
