@@ -1,30 +1,34 @@
 // Builds the firmware (src/main.ts) with the pinned DeviceScript compiler and returns its
 // bytecode: the exact bytes that go onto the ESP32.
 //
-// With a config (a scenario's merged devs.json), the firmware is built from a copy of src/
-// whose generated config module holds that config, so that the scenario's `config` overrides
-// reach the firmware too (e.g. a short v2h.commandTimeoutMs), not only the simulator.
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+// With a config (a scenario's merged devs.json), the firmware is built in its own folder from a
+// copy of src/ whose generated config module holds that config, so that the scenario's `config`
+// overrides reach the firmware too (e.g. a short v2h.commandTimeoutMs), not only the simulator.
+// Its own folder (own .devicescript/bin) keeps parallel builds from reading each other's output.
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { createHash } from "node:crypto"
-import { join, relative } from "node:path"
+import { join } from "node:path"
 import { ROOT } from "../scripts/lib/devs-config"
 import { runDevs } from "../scripts/lib/devs-cli"
 
 export async function buildFirmware(config?: object): Promise<Uint8Array> {
-    let entry = "src/main.ts"
+    let cwd = ROOT
     if (config) {
         const text = renderConfig(config)
-        const dir = join(ROOT, ".devicescript", "variants", createHash("sha256").update(text).digest("hex").slice(0, 12))
-        rmSync(dir, { recursive: true, force: true })
-        mkdirSync(dir, { recursive: true })
-        cpSync(join(ROOT, "src"), join(dir, "src"), { recursive: true })
-        writeFileSync(join(dir, "src", "config", "devs.gen.ts"), text)
-        entry = relative(ROOT, join(dir, "src", "main.ts"))
+        cwd = join(ROOT, ".devicescript", "variants", `${createHash("sha256").update(text).digest("hex").slice(0, 12)}-${process.pid}`)
+        rmSync(cwd, { recursive: true, force: true })
+        mkdirSync(cwd, { recursive: true })
+        cpSync(join(ROOT, "src"), join(cwd, "src"), { recursive: true })
+        cpSync(join(ROOT, "devsconfig.json"), join(cwd, "devsconfig.json"))
+        writeFileSync(join(cwd, "src", "config", "devs.gen.ts"), text)
+        for (const d of ["node_modules", "services"]) symlinkSync(join(ROOT, d), join(cwd, d))
     }
-    const res = await runDevs(["build", "--quiet", entry])
+    const res = await runDevs(["build", "--quiet", "src/main.ts"], { cwd })
     if (res.code !== 0) throw new Error("firmware build failed:\n" + res.output)
     // Read at once: other builds (VM tests) write to the same place.
-    return new Uint8Array(readFileSync(join(ROOT, ".devicescript", "bin", "bytecode.devs")))
+    const bytes = new Uint8Array(readFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs")))
+    if (cwd !== ROOT) rmSync(cwd, { recursive: true, force: true })
+    return bytes
 }
 
 /** The generated config module for a config (same shape as scripts/gen-config.ts writes). */

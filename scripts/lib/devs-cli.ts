@@ -12,11 +12,11 @@ export interface CliResult {
     output: string
 }
 
-/** Runs `devicescript <args>` in the project root; collects stdout+stderr (ANSI colours stripped). */
-export function runDevs(args: string[], opts: { echo?: boolean } = {}): Promise<CliResult> {
+/** Runs `devicescript <args>` in the project root (or `cwd`); collects stdout+stderr (ANSI colours stripped). */
+export function runDevs(args: string[], opts: { echo?: boolean; cwd?: string } = {}): Promise<CliResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [DEVS_CLI, ...args], {
-            cwd: ROOT,
+            cwd: opts.cwd ?? ROOT,
             env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
             stdio: ["ignore", "pipe", "pipe"],
         })
