@@ -189,14 +189,20 @@ function mustBeRefused(b: Buffer): boolean {
 beforeAll(async () => {
     const bytecode = await buildFirmware(scenario.config)
     await startBroker()
-    const flash = await settingsFlash({ mqttHost: "127.0.0.1", mqttPort: port, mqttTls: false, mqttUser: USER, mqttPass: PASSWORD }, SIM_DEVICE_ID)
+    // A bad stored prefix (an MQTT wildcard) must be replaced by the default charger/<device id>,
+    // which is where this test listens and commands.
+    const flash = await settingsFlash(
+        { mqttHost: "127.0.0.1", mqttPort: port, mqttTls: false, mqttUser: USER, mqttPass: PASSWORD, mqttPrefix: "site/+/ev" },
+        SIM_DEVICE_ID,
+    )
     fuzzPayloads = fc.sample(fuzzArbitrary(), { numRuns: FUZZ_RUNS, seed: 6 })
 
     hems = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 500, clientId: "hems-under-test" })
     hems.on("message", (topic, payload) => received.push({ wallS: nowS(), topic, text: payload.toString() }))
     await new Promise(r => hems.once("connect", r))
-    await hems.subscribeAsync(`${PREFIX}/#`)
-    hems.on("connect", () => void hems.subscribeAsync(`${PREFIX}/#`))
+    // Everything on the broker (to see that nothing goes elsewhere than under the prefix).
+    await hems.subscribeAsync("#")
+    hems.on("connect", () => void hems.subscribeAsync("#"))
 
     t0 = performance.now()
     const sim = simulate(scenario, { bytecode, speed: "realtime", flash, onVmLog: l => vmLog.push(l) })
@@ -233,7 +239,7 @@ beforeAll(async () => {
         admitFirmware = false
         await restartBroker()
         await waitFor("the HEMS back on the broker", () => hems.connected, 5)
-        await hems.subscribeAsync(`${PREFIX}/#`)
+        await hems.subscribeAsync("#")
         await waitFor("a refused firmware login", () => firmwareLogins.some(l => !l.admitted), 5)
         at.firmwareAdmitted = nowS()
         admitFirmware = true
@@ -351,5 +357,11 @@ describe("HEMS over MQTT with a real broker, the firmware in the VM in real time
             expect(log).not.toContain(Buffer.from(secret).toString("hex"))
         }
         expect(vmLog.some(l => l.includes("mqtt: connected"))).toBe(true) // the log was captured at all
+    })
+
+    it("a bad stored setting (prefix with a wildcard) is not used: nothing was published under it", () => {
+        expect(received.length).toBeGreaterThan(0)
+        expect(received.every(m => m.topic.startsWith(`${PREFIX}/`))).toBe(true)
+        expect(firmwareLogins.every(l => l.user === USER)).toBe(true)
     })
 })
