@@ -207,8 +207,11 @@ export class HemsMqtt {
             const now = ds.millis()
             const bytes = msg.content ? msg.content.length : 0
             let reason = ""
-            // Oversize payloads are refused on their byte count, before decoding.
-            if (bytes > DEVS.hems.maxPayloadBytes) reason = `payload too long: ${bytes} bytes (limit ${DEVS.hems.maxPayloadBytes})`
+            // A retained command is stale by definition; applying it at every (re)connect would also
+            // restart the V2H command timeout and defeat the fallback. Oversize payloads are refused
+            // on their byte count, before decoding.
+            if (msg.retain) reason = "retained command ignored: publish commands with retain off (a stale retained command would restart the command timeout at every reconnect)"
+            else if (bytes > DEVS.hems.maxPayloadBytes) reason = `payload too long: ${bytes} bytes (limit ${DEVS.hems.maxPayloadBytes})`
             else reason = this.controller.command(msg.content.toString(), now)
             if (reason) this.log("command rejected: " + reason)
             this.queueEvent(commandEventDoc(reason, now))
