@@ -212,7 +212,8 @@ beforeAll(async () => {
     const drive = (async () => {
         // 1. The firmware is connected once its telemetry arrives; command 3 kW discharge.
         await waitFor("first telemetry", () => telemetry().length > 0, 10)
-        await waitFor("the retained command refused", () => events().some(e => e.event === "command_rejected"), 5)
+        // (Not fatal here: the retained-command test reports it by name.)
+        await waitFor("the retained command refused", () => events().some(e => e.event === "command_rejected"), 5).catch(() => {})
         at.command1 = nowS()
         send({ mode: "setpoint", setpoint_w: 3000 })
         await waitFor("command accepted", () => events(at.command1).some(e => e.event === "command_accepted"), 3)
