@@ -18,7 +18,7 @@ import { Controller } from "./core/controller"
 import { Backoff } from "./core/backoff"
 import { BoundedQueue } from "./core/bounded-queue"
 import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolveMqttSettings, secretsOf } from "./core/mqtt-settings"
-import { commandEventDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems-messages"
+import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems-messages"
 import { ProtectionEvent } from "./core/outlet-protection"
 import { V2hEvent } from "./core/v2h-supervisor"
 
@@ -72,7 +72,11 @@ export class HemsMqtt {
         for (const key of MQTT_SETTING_KEYS) stored[key] = await readSetting(key)
         const r = resolveMqttSettings(stored, M, ds.deviceIdentifier("self"))
         this.secrets = secretsOf(r.settings)
-        for (const p of r.problems) this.log(p)
+        for (const p of r.problems) {
+            this.log(p)
+            // Also told to the HEMS once connected (the messages describe private values by type and length only).
+            this.queueEvent(settingRejectedDoc(p, ds.millis()))
+        }
         for (const key of r.badKeys) await deleteSetting(key)
         return r.settings
     }

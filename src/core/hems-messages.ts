@@ -48,6 +48,11 @@ export function commandEventDoc(reason: string, nowMs: number): any {
     return { event: "command_accepted", at_s: atS(nowMs) }
 }
 
+/** `<prefix>/event` for a stored setting that was refused at boot (the message names no secret value). */
+export function settingRejectedDoc(problem: string, nowMs: number): any {
+    return { event: "setting_rejected", at_s: atS(nowMs), reason: problem }
+}
+
 /** When telemetry is due: every periodMs, the first at once after (re)connecting. */
 export class TelemetrySchedule {
     private nextAtMs = -1

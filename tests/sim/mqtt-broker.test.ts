@@ -377,5 +377,9 @@ describe("HEMS over MQTT with a real broker, the firmware in the VM in real time
         expect(received.length).toBeGreaterThan(0)
         expect(received.every(m => m.topic.startsWith(`${PREFIX}/`))).toBe(true)
         expect(firmwareLogins.every(l => l.user === USER)).toBe(true)
+        // ...and it was reported to the HEMS, naming the key.
+        expect(events(0, at.command1).filter(e => e.event === "setting_rejected").map(e => e.reason)).toEqual([
+            expect.stringMatching(/^setting mqttPrefix: = "site\/\+\/ev": .*not allowed.*; using the default "charger\/c0ffee00c0ffee01"/),
+        ])
     })
 })

@@ -9,7 +9,7 @@ import { DEVS } from "../../src/config/devs.gen"
 import { Backoff } from "../../src/core/backoff"
 import { BoundedQueue } from "../../src/core/bounded-queue"
 import { Controller } from "../../src/core/controller"
-import { commandEventDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems-messages"
+import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems-messages"
 import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/mqtt-settings"
 import type { V2hInput } from "../../src/core/v2h-supervisor"
 
@@ -187,6 +187,7 @@ describe("topics and documents", () => {
             reason: "estop",
         })
         expect(commandEventDoc("", 1000)).toEqual({ event: "command_accepted", at_s: 1 })
+        expect(settingRejectedDoc("setting mqttTls: ...", 20)).toEqual({ event: "setting_rejected", at_s: 0.02, reason: "setting mqttTls: ..." })
         expect(commandEventDoc("mode = 3: must be one of ...", 1000)).toEqual({ event: "command_rejected", at_s: 1, reason: "mode = 3: must be one of ..." })
     })
 
