@@ -1,4 +1,4 @@
-// npm run sim -- <scenario.json> [--out DIR] [--speed max|realtime]
+// npm run sim -- <scenario.json> [--out DIR] [--speed max|realtime] [--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]] [--mqtt-prefix P]
 // Runs a scenario against the real firmware bytecode and writes trace.csv, summary.json and
 // plot.svg. Exit code: 0 all expectations passed, 1 an expectation failed (or the firmware
 // panicked), 2 bad arguments or an invalid scenario.
@@ -7,14 +7,17 @@ import { basename, join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import cliProgress from "cli-progress"
 import { ROOT } from "../scripts/lib/devs-config"
-import { simulate } from "./engine"
+import { simulate, SIM_DEVICE_ID } from "./engine"
+import { settingsFlash } from "./vm/settings"
+import { brokerSettings } from "./broker-url"
 import { buildFirmware } from "./firmware"
 import { plotSvg } from "./plot"
 import { ScenarioError, loadScenarioOrExit } from "./scenario/load"
 import { summarize, toCsv } from "./trace"
 
 export const DEFAULT_SCENARIO = join(ROOT, "sim", "scenarios", "outlet-overload-1.5.json")
-const USAGE = "usage: npm run sim -- <scenario.json> [--out DIR] [--speed max|realtime]"
+const USAGE =
+    "usage: npm run sim -- <scenario.json> [--out DIR] [--speed max|realtime] [--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]] [--mqtt-prefix P]"
 
 async function main(argv: string[]): Promise<number> {
     let args
@@ -22,7 +25,13 @@ async function main(argv: string[]): Promise<number> {
         args = parseArgs({
             args: argv,
             allowPositionals: true,
-            options: { out: { type: "string" }, speed: { type: "string", default: "max" }, help: { type: "boolean" } },
+            options: {
+                out: { type: "string" },
+                speed: { type: "string" },
+                broker: { type: "string" },
+                "mqtt-prefix": { type: "string" },
+                help: { type: "boolean" },
+            },
         })
     } catch (err: any) {
         console.error(`${err.message}\n${USAGE}`)
@@ -36,10 +45,31 @@ async function main(argv: string[]): Promise<number> {
         console.error(`one scenario file at a time (got ${args.positionals.length})\n${USAGE}`)
         return 2
     }
-    const speed = args.values.speed
+    // A broker means real sockets: the simulation must follow the wall clock.
+    const broker = args.values.broker
+    const speed = args.values.speed ?? (broker ? "realtime" : "max")
     if (speed !== "max" && speed !== "realtime") {
         console.error(`--speed ${speed}: must be max or realtime\n${USAGE}`)
         return 2
+    }
+    if (broker && speed !== "realtime") {
+        console.error(`--broker needs --speed realtime (the firmware's socket runs on the wall clock)\n${USAGE}`)
+        return 2
+    }
+    if (args.values["mqtt-prefix"] !== undefined && !broker) {
+        console.error(`--mqtt-prefix needs --broker\n${USAGE}`)
+        return 2
+    }
+    let flash: Uint8Array | undefined
+    if (broker) {
+        const b = brokerSettings(broker, args.values["mqtt-prefix"])
+        if (typeof b === "string") {
+            console.error(`--broker / --mqtt-prefix: ${b}\n${USAGE}`)
+            return 2
+        }
+        flash = await settingsFlash(b, SIM_DEVICE_ID)
+        const prefix = args.values["mqtt-prefix"] ?? `charger/${SIM_DEVICE_ID}`
+        console.log(`MQTT: the firmware connects to ${b.mqttTls ? "mqtts" : "mqtt"}://${b.mqttHost}:${b.mqttPort}; topics under ${prefix}/ (commands on ${prefix}/cmd)`)
     }
     const file = resolve(args.positionals[0] ?? DEFAULT_SCENARIO)
     const scenario = loadScenarioOrExit(file)
@@ -55,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     bar?.start(scenario.durationS, 0)
     let run
     try {
-        run = await simulate(scenario, { bytecode, speed, onProgress: s => bar?.update(Math.round(s)) })
+        run = await simulate(scenario, { bytecode, speed, flash, onProgress: s => bar?.update(Math.round(s)) })
     } catch (err) {
         bar?.stop()
         if (err instanceof ScenarioError) {

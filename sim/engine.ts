@@ -86,7 +86,14 @@ export interface SimOptions {
     onProgress?: (simS: number, totalS: number) => void
     /** Keep the VM's console output (default: only panics and errors). */
     keepVmLog?: boolean
+    /** The VM's flash at boot (e.g. device settings from sim/vm/settings.ts); default: empty, not kept. */
+    flash?: Uint8Array
+    /** Called with every line the VM prints (also those not kept). */
+    onVmLog?: (line: string) => void
 }
+
+/** The simulated charger's device id (MQTT's default topic prefix is charger/<device id>). */
+export const SIM_DEVICE_ID = "c0ffee00c0ffee01"
 
 /** The plant parameters of a scenario (its overrides were checked when it was loaded). */
 export function plantParams(overrides: Record<string, Record<string, number | boolean>>, file: string): PlantParams {
@@ -105,11 +112,15 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const vmLog: string[] = []
     const warnings: string[] = []
     if (!opts.bytecode === (opts.hubPort === undefined)) throw new Error("simulate: give either bytecode or hubPort")
+    let flash = opts.flash
     const vm = opts.bytecode
         ? await createVm({
+              flashLoad: flash ? () => flash! : undefined,
+              flashSave: flash ? buf => (flash = buf.slice()) : undefined,
               timers: vmTimers(clock),
-              deviceId: "c0ffee00c0ffee01",
+              deviceId: SIM_DEVICE_ID,
               onLog: line => {
+                  opts.onVmLog?.(line)
                   if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
               },
               // On a board an unhandled exception restarts the program: so does the simulator.
@@ -316,6 +327,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         }
     }
     vm?.devsStop()
+    // The firmware's socket (MQTT) is Node's: close it, or it keeps the process alive. The broker
+    // sees the connection end without an MQTT DISCONNECT, as when a device loses power: last will.
+    vm?.sockClose()
     unlink()
     await bus.stop()
     clock.reset()

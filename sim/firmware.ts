@@ -3,25 +3,17 @@
 //
 // A scenario may override devs.json (`config`). The firmware reads its ratings and limits from
 // the generated module src/config/devs.gen.ts at build time, so such a scenario runs a VARIANT
-// build: a copy of src/ under .devicescript/variants/<hash>/ whose devs.gen.ts is rendered from
-// the scenario's merged config, compiled by the same compiler. Same code, other numbers — what a
-// charger maker flashing a board with that devs.json would get.
+// build: a copy of src/ in its own folder under .devicescript/variants/ whose devs.gen.ts is
+// rendered from the scenario's merged config, compiled by the same compiler. Same code, other
+// numbers — what a charger maker flashing a board with that devs.json would get. Its own folder
+// (own .devicescript/bin) keeps parallel builds from reading each other's output.
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { createHash } from "node:crypto"
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { join, relative } from "node:path"
+import { join } from "node:path"
 import { loadDevsConfig, renderDevsModule, ROOT } from "../scripts/lib/devs-config"
 import { runDevs } from "../scripts/lib/devs-cli"
 
 const builds = new Map<string, Promise<Uint8Array>>()
-// Builds write one output file: they run one after another.
-let queue: Promise<unknown> = Promise.resolve()
-
-async function compile(entry: string): Promise<Uint8Array> {
-    const res = await runDevs(["build", "--quiet", entry])
-    if (res.code !== 0) throw new Error(`firmware build of ${entry} failed:\n` + res.output)
-    // Read at once: other builds (VM tests) write to the same place (the CLI's --out-dir is broken in 2.16.4).
-    return new Uint8Array(readFileSync(join(ROOT, ".devicescript", "bin", "bytecode.devs")))
-}
 
 function canonical(cfg: object): string {
     const { $schema, ...body } = cfg as any
@@ -34,21 +26,29 @@ export function buildFirmware(config?: object): Promise<Uint8Array> {
     const key = config === undefined ? repo : canonical(config)
     let p = builds.get(key)
     if (!p) {
-        p = queue.then((): Promise<Uint8Array> => (key === repo ? compile("src/main.ts") : buildVariant(key)))
-        queue = p.catch((): void => undefined)
+        p = build(key === repo ? undefined : key)
         builds.set(key, p)
+        p.catch(() => builds.delete(key))
     }
     return p
 }
 
-async function buildVariant(configJson: string): Promise<Uint8Array> {
-    const hash = createHash("sha256").update(configJson).digest("hex").slice(0, 16)
-    const dir = join(ROOT, ".devicescript", "variants", hash)
-    const src = join(dir, "src")
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true })
-    mkdirSync(dir, { recursive: true })
-    cpSync(join(ROOT, "src"), src, { recursive: true, filter: f => !f.endsWith(join("config", "devs.gen.ts")) })
-    mkdirSync(join(src, "config"), { recursive: true })
-    writeFileSync(join(src, "config", "devs.gen.ts"), renderDevsModule(JSON.parse(configJson)))
-    return compile(relative(ROOT, join(src, "main.ts")))
+async function build(configJson?: string): Promise<Uint8Array> {
+    let cwd = ROOT
+    if (configJson !== undefined) {
+        const text = renderDevsModule(JSON.parse(configJson))
+        cwd = join(ROOT, ".devicescript", "variants", `${createHash("sha256").update(text).digest("hex").slice(0, 12)}-${process.pid}`)
+        rmSync(cwd, { recursive: true, force: true })
+        mkdirSync(cwd, { recursive: true })
+        cpSync(join(ROOT, "src"), join(cwd, "src"), { recursive: true })
+        cpSync(join(ROOT, "devsconfig.json"), join(cwd, "devsconfig.json"))
+        writeFileSync(join(cwd, "src", "config", "devs.gen.ts"), text)
+        for (const d of ["node_modules", "services"]) symlinkSync(join(ROOT, d), join(cwd, d))
+    }
+    const res = await runDevs(["build", "--quiet", "src/main.ts"], { cwd })
+    if (res.code !== 0) throw new Error("firmware build failed:\n" + res.output)
+    // Read at once: in the project root, other builds (VM tests) write to the same place.
+    const bytes = new Uint8Array(readFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs")))
+    if (cwd !== ROOT) rmSync(cwd, { recursive: true, force: true })
+    return bytes
 }

@@ -17,6 +17,7 @@ import { V2hInput } from "./core/v2h-supervisor"
 import { startChargerControl } from "./control-server"
 import { readSetting, writeSetting } from "@devicescript/settings"
 import { EnergyCounter, PERSIST_KEY, PersistScheduler, PersistedFault, capture, logFault, restore, validatePersisted } from "./core/persist"
+import { startHemsMqtt } from "./hems-mqtt"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
 const meters: OutletMeter[] = []
@@ -36,6 +37,7 @@ const controller = new Controller(DEVS)
 const protection = controller.protection
 const v2h = controller.v2h
 const control = startChargerControl(controller)
+// MQTT link to a home energy manager (off unless the mqttHost setting names a broker).
 
 // Latest inputs, stamped with the time they arrived; the core judges staleness.
 const NEVER_MS = -1e9
@@ -227,6 +229,7 @@ async function v2hOnce() {
     await writeInverter()
     for (const ev of st.events) {
         console.log(`v2h: ${ev.kind} state=${ev.state} reason=${ev.reason}`)
+        hems.v2hEvent(ev)
         if (ev.kind === "fault") {
             logFault(faultLog, ev.fault, ev.atMs, boot)
             await control.sendFault(ev.fault)
@@ -258,6 +261,8 @@ for (const p of problems) {
 // A restored e-stop latch keeps the outlets off from the very first protection tick.
 input.estop = v2h.latchedFault() === "estop"
 restored = true
+// The HEMS link starts once the stored settings are back (a command cannot be overwritten by them).
+const hems = startHemsMqtt(controller)
 console.log(`boot ${boot}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
 
 async function persist() {
@@ -280,6 +285,7 @@ setInterval(async () => {
     await writeRelays()
     for (const ev of st.events) {
         console.log(`protection: ${ev.kind} outlet=${ev.outlet} reason=${ev.reason} r=${ev.loadRatio}`)
+        hems.protectionEvent(ev)
         if (ev.kind === "trip") await control.sendTrip(ev.outlet, ev.reason)
     }
 }, DEVS.ticks.protectionMs)

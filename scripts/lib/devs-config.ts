@@ -72,7 +72,19 @@ function crossChecks(c: any): string[] {
         out.push(`/socFloor/minPct = ${s.minPct}: must be below maxPct (${s.maxPct})`)
     if (s.defaultPct < s.minPct || s.defaultPct > s.maxPct)
         out.push(`/socFloor/defaultPct = ${s.defaultPct}: must lie within minPct..maxPct (${s.minPct}..${s.maxPct})`)
-    out.push(...v2hChecks(c.v2h), ...gridChecks(c.grid))
+    out.push(...v2hChecks(c.v2h), ...gridChecks(c.grid), ...mqttChecks(c.mqtt))
+    return out
+}
+
+function mqttChecks(m: any): string[] {
+    const out: string[] = []
+    if (!(m.backoffMinMs <= m.backoffMaxMs))
+        out.push(`/mqtt/backoffMinMs = ${m.backoffMinMs}: must not exceed backoffMaxMs (${m.backoffMaxMs})`)
+    const p: string = m.defaultPrefix
+    const bad = [...p].find(ch => !/[A-Za-z0-9_\-\/]/.test(ch))
+    if (bad !== undefined) out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: character ${JSON.stringify(bad)} not allowed (letters, digits, -, _, /)`)
+    else if (p.startsWith("/") || p.endsWith("/") || p.includes("//"))
+        out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: no empty topic level (no leading, trailing or double /)`)
     return out
 }
 

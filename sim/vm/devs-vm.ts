@@ -30,6 +30,8 @@ export interface DevsVm {
     dmesg: (line: string) => void
     log: (...args: unknown[]) => void
     error: (...args: unknown[]) => void
+    /** Closes the VM's one TCP/TLS socket (MQTT, fetch), if open. Returns 0, or -10 when none was open. */
+    sockClose(): number
     /** One VM scheduler step (the VM calls it itself from setTimeout). */
     _jd_em_process(): number
 }
@@ -98,6 +100,9 @@ export interface VmOptions {
     onPanic?: (code: number) => void
     /** Time functions for the VM (default: Node's real ones). */
     timers?: VmTimers
+    /** Flash storage (settings, program). The VM reads it when it is initialised, so it is set here. Default: none. */
+    flashLoad?: () => Uint8Array
+    flashSave?: (buf: Uint8Array) => void
 }
 
 /** Creates a VM instance (not started). Each call returns a fresh emscripten module. */
@@ -109,8 +114,8 @@ export async function createVm(opts: VmOptions = {}): Promise<DevsVm> {
     vm.error = (...a: unknown[]) => log("error: " + a.join(" "))
     vm.panicHandler = (code: number) => opts.onPanic?.(code)
     vm.sendPacket = () => {}
-    vm.flashLoad = null
-    vm.flashSave = null
+    vm.flashLoad = opts.flashLoad ?? null
+    vm.flashSave = opts.flashSave ?? null
     vm.devsGcStress(!!opts.gcStress)
     vm.devsSetDeviceId(opts.deviceId ?? "0123456789abcdef")
     return vm

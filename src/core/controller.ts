@@ -12,6 +12,11 @@ import { V2hSupervisor } from "./v2h-supervisor"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems">
 
+/** A reading rounded to 1/scale, or null when it is not a finite number. */
+function measured(x: number, scale: number): number {
+    return isFiniteNumber(x) ? Math.round(x * scale) / scale : null
+}
+
 export class Controller {
     readonly protection: OutletProtection
     readonly v2h: V2hSupervisor
@@ -49,6 +54,7 @@ export class Controller {
     statusJson(nowMs: number): any {
         const p = this.protection.status
         const v = this.v2h.status
+        const m = this.v2h.lastReadings()
         const outlets: any[] = []
         for (let i = 0; i < p.outletOn.length; i++) outlets.push({ on: p.outletOn[i], reason: p.reason[i] })
         return {
@@ -67,6 +73,13 @@ export class Controller {
             soc_floor_pct: p.socFloorPct,
             outlet_priority: p.highPriorityOutlet,
             outlets: outlets,
+            // Measurements of the last V2H tick (null until the first reading or when not a number).
+            soc_pct: m ? measured(m.socPct, 10) : null,
+            inverter_w: m ? measured(m.inverterW, 1) : null,
+            grid_w: m ? measured(m.gridW, 1) : null,
+            grid_voltage_v: m ? measured(m.gridVoltageV, 10) : null,
+            grid_frequency_hz: m ? measured(m.gridFrequencyHz, 100) : null,
+            inverter_temp_c: m ? measured(m.inverterTempC, 10) : null,
             outlets_w: Math.round(p.totalPowerW),
             outlet_alarm: p.alarmReason,
             grid_state: v.gridState,

@@ -203,6 +203,9 @@ export class V2hSupervisor {
     private thermalStop = false
     private outletOffSinceMs: number[] = []
     private lastInput: V2hInput = null
+    /** Events raised between ticks (by a command or clearFaults); the next tick reports them. */
+    private betweenTicks: V2hEvent[] = NO_EVENTS
+    private inTick = false
     private backupIsolated = false
 
     constructor(cfg: V2hConfig) {
@@ -323,16 +326,31 @@ export class V2hSupervisor {
         return ""
     }
 
+    /** The inputs of the last tick (null before the first): the measurements the status document shows. */
+    lastReadings(): V2hInput {
+        return this.lastInput
+    }
+
     // ------------------------------------------------------------------ tick
 
     tick(inp: V2hInput): V2hStatus {
+        this.inTick = true
+        try {
+            return this.tickInner(inp)
+        } finally {
+            this.inTick = false
+        }
+    }
+
+    private tickInner(inp: V2hInput): V2hStatus {
         const st = this.status
         const v = this.v
         const now = inp.nowMs
         const dtMs = this.lastNowMs < 0 ? 0 : Math.max(0, now - this.lastNowMs)
         this.lastNowMs = now
         this.lastInput = inp
-        st.events = NO_EVENTS
+        st.events = this.betweenTicks
+        this.betweenTicks = NO_EVENTS
 
         // Freshness of the three data sources.
         const batteryFresh =
@@ -651,7 +669,14 @@ export class V2hSupervisor {
 
     private pushEvent(now: number, kind: V2hEventKind, reason: string) {
         const st = this.status
+        const ev: V2hEvent = { atMs: now, kind, state: st.state, fault: kind === "fault" || kind === "fault_cleared" ? (reason as FaultCode) : "none", reason }
+        if (!this.inTick) {
+            // Between ticks (a command, clearFaults): kept for the next tick's events, not lost.
+            if (this.betweenTicks === NO_EVENTS) this.betweenTicks = []
+            this.betweenTicks.push(ev)
+            return
+        }
         if (st.events === NO_EVENTS) st.events = []
-        st.events.push({ atMs: now, kind, state: st.state, fault: kind === "fault" || kind === "fault_cleared" ? (reason as FaultCode) : "none", reason })
+        st.events.push(ev)
     }
 }
