@@ -86,13 +86,13 @@ export function createBus(clock: Clock): JDBus {
 }
 
 /** Connects the VM to the bus. Returns a function that disconnects them. */
-export function bridge(bus: JDBus, vm: DevsVm, clock: Clock): () => void {
+export function bridge(bus: JDBus, vm: DevsVm, clock?: Clock): () => void {
     let open = true
     // No copies: the VM hands over a fresh slice of its heap (em_send_frame), and copies what it
     // is given into its heap; jacdac-ts builds a new buffer for every frame it sends and never
     // writes to a frame's bytes afterwards.
     vm.sendPacket = (frame: Uint8Array) => {
-        clock.noteAsyncWork()
+        clock?.noteAsyncWork()
         queueMicrotask(() => {
             if (open) bus.processFrame(frame, "vm")
         })
