@@ -3,8 +3,8 @@
 // calibration, then runs the application (src/main.ts, also the simulator's entry, unchanged).
 // Built by `npm run build`, flashed by `npm run flash -- --board charger_esp32`.
 import "@dsboard/charger_esp32"
-import { BOARD_HW } from "../config/board-charger_esp32.gen"
-import { startChargerDrivers } from "../drivers/charger-drivers"
+// Imports run in order: the drivers start (and their servers exist) before the application
+// module runs (it awaits its stored settings at the top level, which would otherwise hold up a
+// call placed after the import).
+import "../drivers/start-charger_esp32"
 import "../main"
-
-startChargerDrivers(BOARD_HW)

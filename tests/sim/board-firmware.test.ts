@@ -14,7 +14,11 @@ describe("board firmware in the VM", () => {
         expect(built.ok, built.output).toBe(true)
         const vm = await createVm({ onLog: l => lines.push(l), onPanic: c => lines.push(`PANIC ${c}`) })
         deploy(vm, new Uint8Array(readFileSync(built.image)))
-        await new Promise(r => setTimeout(r, 3500)) // role binding takes ~1 s; three driver retries
+        // Role binding takes ~1 s of VM time (longer on a loaded machine: the firmware first reads its
+        // stored settings); wait for both meter bindings, at least 3.5 s (three driver retries).
+        const t0 = Date.now()
+        const bound = () => ["outlet1Meter", "outlet2Meter"].every(r => lines.some(l => l.includes(`set role ${r} ->`)))
+        while (Date.now() - t0 < 3500 || (!bound() && Date.now() - t0 < 20000)) await new Promise(r => setTimeout(r, 100))
         vm.devsStop()
     }, 60_000)
 

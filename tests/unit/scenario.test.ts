@@ -339,7 +339,7 @@ describe("scenario: problems", () => {
             "/events/0: exactly one action expected, found fault, grid and temp_c",
         ])
         expect(problemsOf(withEvents({ at_s: 1 }))).toEqual([
-            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault, inverter_temp_c, reset_faults)",
+            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault, inverter_temp_c, reset_faults, firmware_restart)",
         ])
     })
 
@@ -347,11 +347,11 @@ describe("scenario: problems", () => {
         expect(problemsOf(withEvents({ house_w: -1, pv_w: 5, colour: "red" }))).toEqual([
             "/events/0: exactly one action expected, found house_w and pv_w",
             "/events/0/at_s: required key is missing",
-            "/events/0/colour: unknown key (allowed: at_s, outlet, load_w, inrush_w, inrush_s, outlet_switch, hems, house_w, pv_w, temp_c, grid, grid_v, grid_hz, fault, clear_fault, inverter_temp_c, reset_faults)",
+            "/events/0/colour: unknown key (allowed: at_s, outlet, load_w, inrush_w, inrush_s, outlet_switch, hems, house_w, pv_w, temp_c, grid, grid_v, grid_hz, fault, clear_fault, inverter_temp_c, reset_faults, firmware_restart)",
             "/events/0/house_w = -1: must be >= 0",
         ])
         expect(problemsOf(withEvents({ at_s: 1, load_w: 100 }))).toEqual([
-            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault, inverter_temp_c, reset_faults)",
+            "/events/0: no action (expected exactly one of: outlet, outlet_switch, hems, house_w, pv_w, temp_c, grid, fault, clear_fault, inverter_temp_c, reset_faults, firmware_restart)",
         ])
     })
 
