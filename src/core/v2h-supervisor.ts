@@ -574,7 +574,13 @@ export class V2hSupervisor {
                     if (nearZero) {
                         this.setContactor(false, now)
                         this.setState("idle", "power_at_zero", now)
-                    } else if (now - this.stateAtMs >= c.rampDownTimeoutMs) this.latch("ramp_down_timeout", now)
+                    } else if (now - this.stateAtMs >= c.rampDownTimeoutMs) {
+                        // Power would not fall: emergency, the contactor opens now (not a tick later).
+                        this.latch("ramp_down_timeout", now)
+                        st.commandW = 0
+                        this.setContactor(false, now)
+                        this.setState("fault", "ramp_down_timeout", now)
+                    }
                 }
                 break
             }

@@ -38,7 +38,11 @@ export class V2hLoop {
     contactorClosed = false
     gridRelayClosed = false
     contactorWelded = false
+    contactorStuckOpen = false
     gridRelayWelded = false
+    gridRelayStuckOpen = false
+    /** When a number: the inverter delivers this whatever it is told (a runaway inverter). */
+    inverterStuckW: number = NaN
     estop = false
     outletsW = 0
     outletOn: boolean[] = [true, true]
@@ -109,8 +113,8 @@ export class V2hLoop {
         this.nowMs += V2H_TICK_MS
         const st = this.sup.status
         // Plant responds to the previous tick's commands.
-        this.contactorClosed = this.contactorWelded || st.contactorCmd
-        this.gridRelayClosed = this.gridRelayWelded || st.gridRelayCmd
+        this.contactorClosed = this.contactorWelded || (st.contactorCmd && !this.contactorStuckOpen)
+        this.gridRelayClosed = this.gridRelayWelded || (st.gridRelayCmd && !this.gridRelayStuckOpen)
         const gridTied = this.gridRelayClosed && this.gridUp
         let p = 0
         if (this.contactorClosed) {
@@ -123,6 +127,7 @@ export class V2hLoop {
         }
         const allowW = this.maxDischargeCurrentA * this.batteryVoltageV
         if (p > allowW) p = allowW
+        if (this.inverterStuckW === this.inverterStuckW) p = this.inverterStuckW
         this.inverterW = p
         if (!this.batterySilent) this.batteryAtMs = this.nowMs
         if (!this.inverterSilent) this.inverterAtMs = this.nowMs

@@ -458,3 +458,138 @@ describe("faults", () => {
         expect([...times].sort((a, b) => a - b)).toEqual(times)
     })
 })
+
+describe("edges (found by mutation testing)", () => {
+    const kinds = (l: V2hLoop, ms: number) => {
+        const out: string[] = []
+        const end = l.nowMs + ms
+        while (l.nowMs < end) for (const e of l.tick().events) out.push(`${e.kind}:${e.reason}`)
+        return out
+    }
+
+    it("charging ramps at the same rate as discharging", () => {
+        const l = bootedLoop()
+        l.houseW = 1000 // well under the import limit
+        expect(l.command({ mode: "setpoint", setpoint_w: -3000 })).toBe("")
+        l.until(s => s.commandW < 0, 2000)
+        let prev = l.sup.status.commandW
+        let maxStep = 0
+        for (let k = 0; k < 40; k++) {
+            const c = l.tick().commandW
+            maxStep = Math.max(maxStep, prev - c)
+            prev = c
+        }
+        expect(maxStep).toBeCloseTo((V.rampUpWPerS * V2H_TICK_MS) / 1000, 6)
+        expect(prev).toBe(-3000)
+        expect(l.sup.status.state).toBe("charging")
+    })
+
+    it("every transition and fault is an event with its reason", () => {
+        const l = bootedLoop()
+        l.batterySilent = true
+        expect(kinds(l, DEVS.socFloor.socTimeoutMs + 500)).toEqual(["fault:battery_stale"])
+        l.batterySilent = false
+        expect(kinds(l, 500)).toEqual(["fault_cleared:battery_stale"])
+        discharging(2000)(l)
+        expect(kinds(l, 5000)).toEqual(["mode:setpoint", "state:discharge_requested", "state:contactor_closed"])
+        expect(l.command({ mode: "idle" })).toBe("")
+        const down = kinds(l, V.contactor.idleOpenDelayMs + 2000)
+        expect(down).toEqual(["mode:idle", "state:idle_none", "state:power_at_zero"])
+        expect(l.sup.status.stateReason).toBe("power_at_zero")
+        discharging(2000)(l)
+        l.run(5000)
+        l.gridUp = false
+        expect(kinds(l, 2000)).toEqual(expect.arrayContaining(["fault:grid_lost", "state:grid_lost:loss_of_grid"]))
+    })
+
+    it("a request withdrawn while the contactor closes opens it again; a contactor that never closes latches", () => {
+        const l = bootedLoop()
+        l.contactorStuckOpen = true
+        discharging(2000)(l)
+        l.tick()
+        expect(l.sup.status.state).toBe("starting")
+        expect(l.command({ mode: "idle" })).toBe("")
+        const st = l.tick()
+        expect(st.state).toBe("idle")
+        expect(st.stateReason).toBe("request_withdrawn")
+        expect(st.contactorCmd).toBe(false)
+        discharging(2000)(l)
+        const t = l.until(s => s.fault === "contactor_stuck_open", 5000)
+        expect(t).toBeGreaterThanOrEqual(V.contactor.feedbackTimeoutMs)
+        expect(t).toBeLessThanOrEqual(V.contactor.feedbackTimeoutMs + 3 * V2H_TICK_MS)
+    })
+
+    it("a runaway inverter (power does not fall) latches ramp_down_timeout and the contactor opens at once", () => {
+        const l = bootedLoop()
+        discharging(2000)(l)
+        l.run(5000)
+        l.inverterStuckW = 2000
+        expect(l.command({ mode: "idle" })).toBe("")
+        const t = l.until(s => s.fault === "ramp_down_timeout", V.contactor.idleOpenDelayMs + V.contactor.rampDownTimeoutMs + 2000)
+        expect(t).toBeGreaterThanOrEqual(V.contactor.idleOpenDelayMs + V.contactor.rampDownTimeoutMs - V2H_TICK_MS)
+        expect(l.sup.status.contactorCmd).toBe(false) // emergency: opened under load
+    })
+
+    it("the grid relay: welded when it must open for backup (no island), stuck open when it must close", () => {
+        const l = bootedLoop()
+        discharging(2000)(l)
+        l.run(5000)
+        l.gridRelayWelded = true
+        l.gridUp = false
+        expect(l.until(s => s.fault === "grid_relay_welded", 5000)).toBeGreaterThan(0)
+        l.run(3000)
+        expect(l.sup.status.islandCmd).toBe(false)
+        expect(l.inverterW).toBe(0)
+        expect(l.sup.clearFaults(l.nowMs)).toBe("cannot clear faults: the grid relay still reads closed (welded)")
+        const s2 = new V2hLoop()
+        s2.gridRelayStuckOpen = true
+        expect(s2.until(s => s.fault === "grid_relay_stuck_open", 5000)).toBeGreaterThan(0)
+    })
+
+    it("a welded outlet relay blocks the reset while it delivers", () => {
+        const l = bootedLoop()
+        l.outletOn[0] = false
+        l.outletW[0] = 400
+        l.until(s => s.fault === "outlet1_relay_welded", 5000)
+        expect(l.sup.clearFaults(l.nowMs)).toBe("cannot clear faults: outlet 1 still delivers 400 W with its relay off (welded)")
+        l.outletW[0] = 0
+        l.tick()
+        expect(l.sup.clearFaults(l.nowMs)).toBe("")
+        expect(l.sup.clearFaults(l.nowMs)).toBe("") // nothing latched: nothing to refuse
+    })
+
+    it("restoring a fault checks the code", () => {
+        const l = new V2hLoop()
+        expect(l.sup.restoreFault("melted", 0)).toBe("fault melted is unknown")
+        expect(l.sup.restoreFault("battery_stale", 0)).toBe("fault battery_stale is a condition, not a latched fault")
+        expect(l.sup.restoreFault("none", 0)).toBe("")
+        expect(l.sup.status.state).toBe("idle")
+        expect(l.sup.restoreFault("contactor_welded", 0)).toBe("")
+        expect(l.sup.status.state).toBe("fault")
+        expect(l.sup.status.stateReason).toBe("restored:contactor_welded")
+    })
+
+    it("boundaries: overload ratio, resume temperature, reserve hysteresis", () => {
+        const l = bootedLoop()
+        discharging(2000)(l)
+        l.run(5000)
+        const at = (w: number) => ({ ...l.input, nowMs: l.nowMs + V2H_TICK_MS, inverterW: w, inverterAtMs: l.nowMs + V2H_TICK_MS })
+        expect(l.sup.tick(at(V.ratedPowerW * V.overloadRatio)).fault).toBe("none")
+        l.nowMs += V2H_TICK_MS
+        expect(l.sup.tick(at(V.ratedPowerW * V.overloadRatio + 0.5)).fault).toBe("inverter_overload")
+
+        const t = bootedLoop()
+        discharging(6000)(t)
+        t.inverterTempC = V.derating.stopC
+        t.run(500)
+        t.inverterTempC = V.derating.resumeBelowC // not below: still stopped
+        expect(t.run(1000).targetW).toBe(0)
+
+        const r = bootedLoop()
+        r.socPct = V.reserve.defaultPct
+        discharging(2000)(r)
+        r.run(1000)
+        r.socPct = V.reserve.defaultPct + V.socHysteresisPct // not above: still held
+        expect(r.run(1000).targetW).toBe(0)
+    })
+})
