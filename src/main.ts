@@ -16,7 +16,7 @@ import { Controller } from "./core/controller"
 import { V2hInput } from "./core/v2h-supervisor"
 import { startChargerControl } from "./control-server"
 import { readSetting, writeSetting } from "@devicescript/settings"
-import { EnergyCounter, PERSIST_KEY, PersistScheduler, PersistedFault, capture, logFault, restore, validatePersisted } from "./core/persist"
+import { EnergyCounter, PERSIST_KEY, PersistScheduler, capture, restore, validatePersisted } from "./core/persist"
 import { startHemsMqtt } from "./hems-mqtt"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
@@ -195,8 +195,6 @@ async function writeInverter() {
 let v2hBusy = false
 // Set once the stored state is restored (below); until then nothing is evaluated or written.
 let restored = false
-let boot = 0
-let faultLog: PersistedFault[] = []
 let v2hAgain = false
 
 async function runV2h() {
@@ -230,10 +228,8 @@ async function v2hOnce() {
     for (const ev of st.events) {
         console.log(`v2h: ${ev.kind} state=${ev.state} reason=${ev.reason}`)
         hems.v2hEvent(ev)
-        if (ev.kind === "fault") {
-            logFault(faultLog, ev.fault, ev.atMs, boot)
-            await control.sendFault(ev.fault)
-        } else if (ev.kind === "state") await control.sendStateChanged(ev.state)
+        if (ev.kind === "fault") await control.sendFault(ev.fault)
+        else if (ev.kind === "state") await control.sendStateChanged(ev.state)
     }
 }
 
@@ -248,10 +244,8 @@ try {
     console.log("settings: cannot read the stored record")
 }
 const checked = validatePersisted(stored, DEVS)
-boot = checked.value.boot + 1
 const problems = checked.problems
 for (const p of restore(controller, checked.value, ds.millis())) problems.push(p)
-faultLog = checked.value.log
 const energy = new EnergyCounter(checked.value.wh)
 const persistence = new PersistScheduler(DEVS, checked.value, ds.millis())
 for (const p of problems) {
@@ -263,12 +257,12 @@ input.estop = v2h.latchedFault() === "estop"
 restored = true
 // The HEMS link starts once the stored settings are back (a command cannot be overwritten by them).
 const hems = startHemsMqtt(controller)
-console.log(`boot ${boot}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
+console.log(`boot ${v2h.bootCount}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
 
 async function persist() {
     const now = ds.millis()
     energy.add(now, now - vin.inverterAtMs <= DEVS.v2h.readingTimeoutMs ? vin.inverterW : 0, protection.status.totalPowerW)
-    const rec = capture(controller, boot, faultLog, energy.wh)
+    const rec = capture(controller, energy.wh)
     if (!persistence.due(rec, now)) return
     persistence.written(rec, now)
     try {

@@ -10,7 +10,7 @@ import { HemsCommand, parseCommand, validateCommand } from "./hems-command"
 import { OutletProtection } from "./outlet-protection"
 import { V2hSupervisor } from "./v2h-supervisor"
 
-export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems">
+export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist">
 
 /** A reading rounded to 1/scale, or null when it is not a finite number. */
 function measured(x: number, scale: number): number {

@@ -4,7 +4,8 @@
 //   {"mode": "setpoint", "setpoint_w": 3000}      positive = discharge to the home, negative = charge
 //   {"mode": "self_consumption"} | "pv_surplus" | "schedule" | "idle"
 //   {"soc_floor_pct": 25, "reserve_pct": 40, "charge_limit_pct": 80, "outlet_priority": 2}
-// Keys may be combined; at least one is required. Anything else — malformed JSON, a non-object,
+// Keys may be combined; at least one is required. Rules between a command and the current
+// settings (reserve below charge limit) are the supervisor's (V2hSupervisor.checkCommand). Anything else — malformed JSON, a non-object,
 // unknown keys, wrong types, NaN/Infinity, out-of-range values, an oversize payload — is rejected
 // with a message naming the key, the value and the rule, and the caller changes nothing.
 //
@@ -101,8 +102,6 @@ export function validateCommand(obj: any, cfg: CommandConfig): CommandResult {
         if (e) return reject(e)
         command.outletPriority = obj.outlet_priority
     }
-    if (isFiniteNumber(command.reservePct) && isFiniteNumber(command.chargeLimitPct) && !(command.reservePct < command.chargeLimitPct))
-        return reject(`reserve_pct = ${command.reservePct}: must be below charge_limit_pct (${command.chargeLimitPct})`)
     return { error: "", command }
 }
 

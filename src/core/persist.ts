@@ -10,12 +10,11 @@ import type { DevsConfig } from "../config/devs.gen"
 import { validateCommand, showValue } from "./hems-command"
 import { isFiniteNumber } from "./num"
 import { Controller } from "./controller"
-import { FAULT_CODES } from "./v2h-supervisor"
+import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h-supervisor"
 
 /** Settings key (at most 13 characters). */
 export const PERSIST_KEY = "charger"
 export const PERSIST_VERSION = 1
-const LOG_SIZE = 8
 
 export interface PersistedFault {
     fault: string
@@ -112,7 +111,7 @@ export function validatePersisted(raw: any, cfg: PersistConfig): { value: Persis
             if (e && typeof e.fault === "string" && FAULT_CODES.indexOf(e.fault) >= 0 && isFiniteNumber(e.ms) && isFiniteNumber(e.boot))
                 out.log.push({ fault: e.fault, ms: e.ms, boot: e.boot })
         if (out.log.length !== raw.log.length) problems.push("stored log: " + (raw.log.length - out.log.length) + " bad entries dropped")
-        while (out.log.length > LOG_SIZE) out.log.shift()
+        while (out.log.length > cfg.persist.faultLogEntries) out.log.shift()
     } else problems.push("stored log = " + showValue(raw.log) + ": not a list; emptied")
     let whOk = Array.isArray(raw.wh) && raw.wh.length === 3
     if (whOk) for (const w of raw.wh) if (!isFiniteNumber(w) || w < 0) whOk = false
@@ -136,6 +135,10 @@ export function restore(c: Controller, p: Persisted, nowMs: number): string[] {
     if (l) problems.push("stored latches: " + l)
     const f = c.v2h.restoreFault(p.fault, nowMs)
     if (f) problems.push("stored fault: " + f)
+    c.v2h.bootCount = p.boot + 1
+    const log: FaultLogEntry[] = []
+    for (const e of p.log) log.push({ atMs: e.ms, fault: e.fault as FaultCode, boot: e.boot })
+    c.v2h.restoreLog(log)
     return problems
 }
 
@@ -208,15 +211,17 @@ export class PersistScheduler {
     }
 }
 
-/** The record for the controller's current state. */
-export function capture(c: Controller, boot: number, log: PersistedFault[], wh: number[]): Persisted {
+/** The record for the controller's current state (boot number and fault log from the supervisor). */
+export function capture(c: Controller, wh: number[]): Persisted {
     const p = c.protection.status
     const v = c.v2h.status
     const latched: string[] = []
     for (let i = 0; i < p.latched.length; i++) latched.push(p.latched[i])
+    const log: PersistedFault[] = []
+    for (const e of c.v2h.faultLog) log.push({ fault: e.fault, ms: e.atMs, boot: e.boot })
     return {
         v: PERSIST_VERSION,
-        boot: boot,
+        boot: c.v2h.bootCount,
         soc_floor_pct: p.socFloorPct,
         outlet_priority: p.highPriorityOutlet,
         reserve_pct: v.reservePct,
@@ -226,10 +231,4 @@ export function capture(c: Controller, boot: number, log: PersistedFault[], wh: 
         log: log,
         wh: [wh[0], wh[1], wh[2]],
     }
-}
-
-/** Appends to the persisted fault log (bounded). */
-export function logFault(log: PersistedFault[], fault: string, ms: number, boot: number) {
-    if (log.length >= LOG_SIZE) log.shift()
-    log.push({ fault: fault, ms: ms, boot: boot })
 }

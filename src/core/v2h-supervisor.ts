@@ -109,8 +109,11 @@ export interface V2hEvent {
 }
 
 export interface FaultLogEntry {
+    /** Uptime of that boot when it happened, ms. */
     atMs: number
     fault: FaultCode
+    /** Boot number (see bootCount). */
+    boot: number
 }
 
 export interface V2hStatus {
@@ -147,7 +150,7 @@ export interface V2hStatus {
     events: V2hEvent[]
 }
 
-export type V2hConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets">
+export type V2hConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "persist">
 
 const NO_EVENTS: V2hEvent[] = []
 // Indices of the limit reasons (claims by index: string searches cost in the VM's hot path).
@@ -176,12 +179,13 @@ const F_GRID_METER_STALE = FAULT_CODES.indexOf("grid_meter_stale")
 const F_GRID_LOST = FAULT_CODES.indexOf("grid_lost")
 /** The open side of a one-sided claim. */
 const UNLIMITED_W = 1e12
-const FAULT_LOG_SIZE = 8
 
 export class V2hSupervisor {
     readonly status: V2hStatus
-    /** Most recent last; at most FAULT_LOG_SIZE entries. */
+    /** Most recent last; at most persist.faultLogEntries entries; persisted across restarts. */
     readonly faultLog: FaultLogEntry[] = []
+    /** This run's boot number (1 on a first boot; set from the stored record by persist.restore). */
+    bootCount = 1
     readonly grid: GridMonitor
     readonly limits = new LimitSet()
     private readonly modes: LocalModes
@@ -293,6 +297,16 @@ export class V2hSupervisor {
         this.latched = fault as FaultCode
         if (fault !== "none") this.setState("fault", "restored:" + fault, nowMs)
         return ""
+    }
+
+    /** Puts back the fault log of earlier boots (oldest first; entries are assumed valid). */
+    restoreLog(entries: FaultLogEntry[]) {
+        for (const e of entries) this.pushLog(e)
+    }
+
+    private pushLog(e: FaultLogEntry) {
+        if (this.faultLog.length >= this.cfg.persist.faultLogEntries) this.faultLog.shift()
+        this.faultLog.push(e)
     }
 
     setTimeOfDay(seconds: number, nowMs: number): string {
@@ -645,8 +659,7 @@ export class V2hSupervisor {
     }
 
     private log(f: FaultCode, now: number) {
-        if (this.faultLog.length >= FAULT_LOG_SIZE) this.faultLog.shift()
-        this.faultLog.push({ atMs: now, fault: f })
+        this.pushLog({ atMs: now, fault: f, boot: this.bootCount })
         this.status.lastFault = f
         this.status.lastFaultAtMs = now
     }

@@ -16,7 +16,7 @@ export function v2hConfig(v2h?: any, grid?: any): V2hConfig {
     const g: any = Object.assign({}, DEVS.grid)
     if (v2h) for (const k of Object.keys(v2h)) v[k] = v2h[k]
     if (grid) for (const k of Object.keys(grid)) g[k] = grid[k]
-    return { v2h: v, grid: g, socFloor: DEVS.socFloor, outlets: DEVS.outlets }
+    return { v2h: v, grid: g, socFloor: DEVS.socFloor, outlets: DEVS.outlets, persist: DEVS.persist }
 }
 
 export class V2hLoop {

@@ -191,7 +191,7 @@ describe("V2H end to end", () => {
             "setpoint_w = 9000: out of range -6000..6000 W",
             'setpoint_w = -3000: needs "mode": "setpoint" in the same command',
             "reserve_pct = 95: out of range 10..90 %",
-            "reserve_pct = 60: must be below charge_limit_pct (50)",
+            "reserve_pct = 60: must be below the charge limit (50 %)",
         ])
     })
 })

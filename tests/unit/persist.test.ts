@@ -4,7 +4,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
 import { Controller } from "../../src/core/controller"
-import { EnergyCounter, PersistScheduler, capture, defaultPersisted, logFault, restore, validatePersisted } from "../../src/core/persist"
+import { EnergyCounter, PersistScheduler, capture, defaultPersisted, restore, validatePersisted } from "../../src/core/persist"
 
 const RUNS = Number(process.env.FC_RUNS ?? 1000)
 const good = () => ({
@@ -119,12 +119,21 @@ describe("EnergyCounter and the fault log", () => {
         expect(e.wh).toEqual([1 + 3600, 2 + 1000, 3 + 100])
     })
 
-    it("keeps the last 8 faults, and capture records the controller's state", () => {
-        const log: { fault: string; ms: number; boot: number }[] = []
-        for (let i = 0; i < 10; i++) logFault(log, "estop", i, 1)
-        expect(log.map(x => x.ms)).toEqual([2, 3, 4, 5, 6, 7, 8, 9])
+    it("capture records the controller's state; the fault log survives a restart with its boot numbers, bounded", () => {
         const c = new Controller(DEVS)
         restore(c, good(), 0)
-        expect(capture(c, 8, log, [1, 2, 3])).toMatchObject({ boot: 8, reserve_pct: 40, latched: ["none", "overload_inverse"], fault: "estop", wh: [1, 2, 3] })
+        expect(c.v2h.bootCount).toBe(8)
+        expect(capture(c, [1, 2, 3])).toMatchObject({
+            boot: 8,
+            reserve_pct: 40,
+            latched: ["none", "overload_inverse"],
+            fault: "estop",
+            log: [{ fault: "estop", ms: 1234, boot: 6 }],
+            wh: [1, 2, 3],
+        })
+        const many = { ...good(), log: Array.from({ length: 12 }, (_, i) => ({ fault: "estop", ms: i, boot: 1 })) }
+        const checked = validatePersisted(many, DEVS)
+        expect(checked.value.log.map(e => e.ms)).toEqual([4, 5, 6, 7, 8, 9, 10, 11])
+        expect(DEVS.persist.faultLogEntries).toBe(8)
     })
 })
