@@ -12,7 +12,8 @@ import { settingsFlash } from "./vm/settings"
 import { brokerSettings } from "./broker-url"
 import { buildFirmware } from "./firmware"
 import { plotSvg } from "./plot"
-import { ScenarioError, loadScenarioOrExit } from "./scenario/load"
+import { loadScenarioOrExit } from "./scenario/load"
+import { ScenarioError } from "./scenario/types"
 import { summarize, toCsv } from "./trace"
 
 export const DEFAULT_SCENARIO = join(ROOT, "sim", "scenarios", "outlet-overload-1.5.json")

@@ -19,7 +19,7 @@ import {
     type PlantParams,
     type PlantState,
 } from "./plant/plant"
-import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/load"
+import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/types"
 import { PlantServers, SRV_CHARGER_CONTROL } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
@@ -243,7 +243,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             case "hems": {
                 // The HEMS's view of its own request (the firmware's request/target/command are traced from its status).
                 const c = ev.command
-                if (c.mode === "setpoint") hemsRequestW = c.setpointW ?? 0
+                if (c.mode === "setpoint") hemsRequestW = c.setpoint_w ?? 0
                 else if (c.mode !== undefined) hemsRequestW = 0
                 const json = ev.json
                 await withControl(s => s.sendCmdAsync(CMD_HEMS_COMMAND, jdpack("s", [json]), false))
