@@ -3,7 +3,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import Ajv from "ajv"
 import { afterAll, describe, expect, it } from "vitest"
-import { DEVS_JSON } from "../../scripts/lib/devs-config"
+import { DEVS_JSON, DEVS_SCHEMA } from "../../scripts/lib/devs-config"
+import { COMMAND_KEYS, V2H_MODES } from "../../src/core/hems-command"
+import { enumNames, serviceSpec } from "../../sim/service-specs"
 import { jsonErrorOffset } from "../../scripts/lib/schema-errors"
 import { loadScenario } from "../../sim/scenario/load"
 import {
@@ -601,6 +603,23 @@ describe("scenario files", () => {
     it("names an unreadable file", () => {
         const path = join(tmp, "missing.json")
         expect(() => loadScenario(path)).toThrow(new RegExp(`missing\\.json is invalid:\n  - cannot read file: ENOENT`))
+    })
+})
+
+describe("one definition of the HEMS command and the mode list (src/core/hems-command.ts)", () => {
+    it("the scenario's hems object has exactly the core's command keys", () => {
+        expect(Object.keys(schema.definitions.hems_command.properties)).toEqual(COMMAND_KEYS)
+    })
+    it("its modes are the core's modes, in wire order", () => {
+        expect(schema.definitions.hems_command.properties.mode.enum).toEqual(V2H_MODES)
+        expect(HEMS_MODES).toBe(V2H_MODES)
+    })
+    it("devs.json's local modes are the core's modes but setpoint (a local mode has no setpoint)", () => {
+        const devsSchema = JSON.parse(readFileSync(DEVS_SCHEMA, "utf8"))
+        expect(devsSchema.properties.v2h.properties.localMode.enum).toEqual(V2H_MODES.filter(m => m !== "setpoint"))
+    })
+    it("the services/ spec's V2hMode enum is the same list (wire codes)", () => {
+        expect(enumNames(serviceSpec("charger-control"), "V2hMode")).toEqual(V2H_MODES)
     })
 })
 
