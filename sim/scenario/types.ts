@@ -1,4 +1,4 @@
-// The types of a normalised scenario (the file format is README.md next to this file, its schema
+// The types of a normalised scenario (the file format is docs/scenarios.md, its schema
 // scenario.schema.json) and the name lists the schema must agree with (tests/unit/scenario.test.ts
 // checks each list against the schema). Validation: validate.ts; reading files: load.ts.
 import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlet-protection"

@@ -284,10 +284,10 @@ describe("scenario: valid files and normalisation", () => {
         expect(s.events).toEqual([{ kind: "pv", atS: 1, index: 0, w: 10 }])
     })
 
-    it("the example in sim/scenario/README.md is valid", () => {
-        const readme = readFileSync(join(SCENARIO_SCHEMA, "..", "README.md"), "utf8")
+    it("the example in docs/scenarios.md is valid", () => {
+        const readme = readFileSync(join(SCENARIO_SCHEMA, "..", "..", "..", "docs", "scenarios.md"), "utf8")
         const example = /```json\n([\s\S]*?)```/.exec(readme)[1]
-        const s = validateScenario(JSON.parse(example), "README.md")
+        const s = validateScenario(JSON.parse(example), "docs/scenarios.md")
         expect(s.events.map(e => e.kind)).toEqual(["outlet_load", "outlet_load", "hems", "grid"])
         expect(s.expectations.map(e => e.kind)).toEqual(["no_trip", "trip", "always_eq", "min_ge"])
     })
