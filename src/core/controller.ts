@@ -1,14 +1,14 @@
 // The controller: the outlet protection and the V2H supervisor together, with the one command
 // path every front end uses (Jacdac control surface, simulator, MQTT) and the status document
-// that gateways publish. Commands are all-or-nothing: every key is validated (hems-command.ts)
+// that gateways publish. Commands are all-or-nothing: every key is validated (hems/command.ts)
 // and checked against the current settings before anything is applied.
 //
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
-import { HemsCommand, parseCommand, validateCommand } from "./hems-command"
-import { OutletProtection } from "./outlet-protection"
-import { V2hSupervisor } from "./v2h-supervisor"
+import { isFiniteNumber } from "./common/num"
+import { HemsCommand, parseCommand, validateCommand } from "./hems/command"
+import { OutletProtection } from "./outlets/protection"
+import { V2hSupervisor } from "./v2h/supervisor"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist">
 

@@ -3,7 +3,7 @@
 // through grid loss (backup/islanding or stop), and latches faults.
 //
 //   request (HEMS setpoint | fallback after the command timeout | local mode | backup)
-//     -> LimitSet.resolve (v2h-limits.ts: the one arbitration place, every limit with its reason)
+//     -> LimitSet.resolve (limits.ts: the one arbitration place, every limit with its reason)
 //     -> target -> ramp (increases at rampUpWPerS, decreases at once) -> command to the inverter
 //
 // States (every transition carries a reason, reported as an event):
@@ -19,12 +19,12 @@
 //                cause is gone (a local action, never over the network)
 //
 // Pure and deterministic (time only from input.nowMs); DeviceScript subset.
-import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
+import type { DevsConfig } from "../../config/devs.gen"
+import { isFiniteNumber } from "../common/num"
 import { GridMonitor, GridState, GridTrip } from "./grid-monitor"
-import { LIMIT_REASONS, LimitReason, LimitSet, RequestSource } from "./v2h-limits"
-import { LocalModes } from "./v2h-modes"
-import { HemsCommand, V2hMode } from "./hems-command"
+import { LIMIT_REASONS, LimitReason, LimitSet, RequestSource } from "./limits"
+import { LocalModes } from "./modes"
+import { HemsCommand, V2hMode } from "../hems/command"
 
 export type V2hState = "idle" | "starting" | "discharging" | "charging" | "stopping" | "grid_lost" | "backup" | "fault"
 /** Wire order (services/charger-control.md enum V2hState). */
@@ -410,7 +410,7 @@ export class V2hSupervisor {
         st.requestW = requestW
         st.requestSource = source
 
-        // ---- limits (one place; see v2h-limits.ts for the priority order)
+        // ---- limits (one place; see limits.ts for the priority order)
         const L = this.limits
         L.clear()
         if (this.latched !== "none") L.claimAt(this.latched === "estop" ? R_ESTOP : R_FAULT, 0, 0)

@@ -5,8 +5,8 @@
 // Pure and deterministic: no I/O, no clock. All time comes from `input.nowMs`, so the same
 // code runs in the firmware (called every protection tick), in vitest on Node and inside
 // the DeviceScript VM. Stays inside the DeviceScript language subset.
-import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
+import type { DevsConfig } from "../../config/devs.gen"
+import { isFiniteNumber } from "../common/num"
 
 /** Why an outlet is off ("none" when it is on). Machine-readable; shown in telemetry and traces. */
 export type OutletReason =
