@@ -81,6 +81,18 @@ export class HemsMqtt {
         return r.settings
     }
 
+    /** Starts the link's loop (settings, then the connection), off the caller's stack. */
+    start() {
+        const link = this
+        setTimeout(async () => {
+            try {
+                await link.run()
+            } catch (e) {
+                console.log("mqtt: link stopped: " + ((e as Error).message || "error"))
+            }
+        }, 0)
+    }
+
     async run() {
         const s = await this.loadSettings()
         if (!s.host) {
@@ -227,14 +239,9 @@ export class HemsMqtt {
 }
 
 /** Starts the HEMS link in the background (settings, then connection). Never throws. */
+/** Starts the link (and returns it): settings, then the connection loop. */
 export function startHemsMqtt(controller: Controller): HemsMqtt {
     const link = new HemsMqtt(controller)
-    setTimeout(async () => {
-        try {
-            await link.run()
-        } catch (e) {
-            console.log("mqtt: link stopped: " + ((e as Error).message || "error"))
-        }
-    }, 0)
+    link.start()
     return link
 }

@@ -9,7 +9,7 @@
 import type { DevsConfig } from "../config/devs.gen"
 import { validateCommand, showValue } from "./hems/command"
 import { isFiniteNumber } from "./common/num"
-import { Controller } from "./controller"
+import type { Controller } from "./controller"
 import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h/supervisor"
 
 /** Settings key (at most 13 characters). */

@@ -340,6 +340,11 @@ export class V2hSupervisor {
         return ""
     }
 
+    /** True when the inverter's reading is recent (v2h.readingTimeoutMs) and a number: only then is inverterW used. */
+    inverterFresh(inp: V2hInput, nowMs: number): boolean {
+        return nowMs - inp.inverterAtMs <= this.v.readingTimeoutMs && isFiniteNumber(inp.inverterW)
+    }
+
     /** The inputs of the last tick (null before the first): the measurements the status document shows. */
     lastReadings(): V2hInput {
         return this.lastInput
@@ -367,9 +372,8 @@ export class V2hSupervisor {
         this.betweenTicks = NO_EVENTS
 
         // Freshness of the three data sources.
-        const batteryFresh =
-            now - inp.batteryAtMs <= this.cfg.socFloor.socTimeoutMs && isFiniteNumber(inp.socPct) && isFiniteNumber(inp.batteryVoltageV)
-        const inverterFresh = now - inp.inverterAtMs <= v.readingTimeoutMs && isFiniteNumber(inp.inverterW)
+        const batteryFresh = now - inp.batteryAtMs <= this.cfg.socFloor.socTimeoutMs && isFiniteNumber(inp.socPct) && isFiniteNumber(inp.batteryVoltageV)
+        const inverterFresh = this.inverterFresh(inp, now)
         const gridFresh = now - inp.gridAtMs <= v.readingTimeoutMs
         if (gridFresh) this.grid.update(now, inp.gridVoltageV, inp.gridFrequencyHz)
         st.gridState = this.grid.state
