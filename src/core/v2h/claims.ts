@@ -12,30 +12,30 @@
 import { isFiniteNumber } from "../common/num"
 import { Hysteresis } from "../common/hysteresis"
 import type { GridMonitor } from "./grid-monitor"
-import { LIMIT_REASONS, LimitSet } from "./limits"
+import { LIMIT_PRIORITY, LimitSet } from "./limits"
 import type { Faults } from "./faults"
 import type { V2hConfig, V2hInput, V2hStatus } from "./io"
 
-// Indices of the limit reasons (claims by index: string searches cost in the VM's hot path).
-const R_ESTOP = LIMIT_REASONS.indexOf("estop")
-const R_FAULT = LIMIT_REASONS.indexOf("fault")
-const R_BATTERY_STALE = LIMIT_REASONS.indexOf("battery_stale")
-const R_INVERTER_STALE = LIMIT_REASONS.indexOf("inverter_stale")
-const R_GRID_METER_STALE = LIMIT_REASONS.indexOf("grid_meter_stale")
-const R_GRID_LOST = LIMIT_REASONS.indexOf("grid_lost")
-const R_GRID_RECONNECTING = LIMIT_REASONS.indexOf("grid_reconnecting")
-const R_ENTER_SERVICE_RAMP = LIMIT_REASONS.indexOf("enter_service_ramp")
-const R_RATING = LIMIT_REASONS.indexOf("rating")
-const R_OVER_TEMPERATURE = LIMIT_REASONS.indexOf("over_temperature")
-const R_VEHICLE_DISCHARGE_LIMIT = LIMIT_REASONS.indexOf("vehicle_discharge_limit")
-const R_VEHICLE_CHARGE_LIMIT = LIMIT_REASONS.indexOf("vehicle_charge_limit")
-const R_NO_REVERSE_FLOW = LIMIT_REASONS.indexOf("no_reverse_flow")
-const R_GRID_IMPORT_LIMIT = LIMIT_REASONS.indexOf("grid_import_limit")
-const R_ISLANDED_LIMIT = LIMIT_REASONS.indexOf("islanded_limit")
-const R_DIRECTION_DWELL = LIMIT_REASONS.indexOf("direction_dwell")
-const R_OUTLET_SHARE = LIMIT_REASONS.indexOf("outlet_share")
-const R_SOC_RESERVE = LIMIT_REASONS.indexOf("soc_reserve")
-const R_CHARGE_LIMIT = LIMIT_REASONS.indexOf("charge_limit")
+// Priority slots of the limit reasons (claims by slot: string searches cost in the VM's hot path).
+const R_ESTOP = LIMIT_PRIORITY.indexOf("estop")
+const R_FAULT = LIMIT_PRIORITY.indexOf("fault")
+const R_BATTERY_STALE = LIMIT_PRIORITY.indexOf("battery_stale")
+const R_INVERTER_STALE = LIMIT_PRIORITY.indexOf("inverter_stale")
+const R_GRID_METER_STALE = LIMIT_PRIORITY.indexOf("grid_meter_stale")
+const R_GRID_LOST = LIMIT_PRIORITY.indexOf("grid_lost")
+const R_GRID_RECONNECTING = LIMIT_PRIORITY.indexOf("grid_reconnecting")
+const R_ENTER_SERVICE_RAMP = LIMIT_PRIORITY.indexOf("enter_service_ramp")
+const R_RATING = LIMIT_PRIORITY.indexOf("rating")
+const R_OVER_TEMPERATURE = LIMIT_PRIORITY.indexOf("over_temperature")
+const R_VEHICLE_DISCHARGE_LIMIT = LIMIT_PRIORITY.indexOf("vehicle_discharge_limit")
+const R_VEHICLE_CHARGE_LIMIT = LIMIT_PRIORITY.indexOf("vehicle_charge_limit")
+const R_NO_REVERSE_FLOW = LIMIT_PRIORITY.indexOf("no_reverse_flow")
+const R_GRID_IMPORT_LIMIT = LIMIT_PRIORITY.indexOf("grid_import_limit")
+const R_ISLANDED_LIMIT = LIMIT_PRIORITY.indexOf("islanded_limit")
+const R_DIRECTION_DWELL = LIMIT_PRIORITY.indexOf("direction_dwell")
+const R_OUTLET_SHARE = LIMIT_PRIORITY.indexOf("outlet_share")
+const R_SOC_RESERVE = LIMIT_PRIORITY.indexOf("soc_reserve")
+const R_CHARGE_LIMIT = LIMIT_PRIORITY.indexOf("charge_limit")
 /** The open side of a one-sided claim. */
 const UNLIMITED_W = 1e12
 

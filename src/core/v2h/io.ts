@@ -65,7 +65,7 @@ export interface V2hStatus {
     islandCmd: boolean
     /** The limit that set the target ("none" when the request is unrestricted). */
     limitReason: LimitReason
-    /** Every limit in force: bit i = LIMIT_REASONS[i]. */
+    /** Every limit in force: bit c = the reason with wire code c (LIMIT_REASONS[c]). */
     limitMask: number
     limitLoW: number
     limitHiW: number
