@@ -348,7 +348,9 @@ function traceRow(
     injected: Set<string>,
 ): TraceRow {
     const o = plant.outlets.outlets
-    const reason = (i: number) => (status ? (OUTLET_REASONS[status[3 + 2 * i]] ?? "") : "")
+    // outlet_status: thermal, load, alarm, SoC state, then [on, reason] per configured outlet.
+    const outletRows = status ? (status[4] as unknown as number[][]) : undefined
+    const reason = (i: number) => (outletRows?.[i] ? (OUTLET_REASONS[outletRows[i][1]] ?? "") : "")
     return {
         t_s: tS,
         soc_pct: plant.battery.socPct,
@@ -360,7 +362,7 @@ function traceRow(
         outlet2_on: servers.relays.length > 1 && servers.relayCommand(1) ? 1 : 0,
         outlet1_reason: reason(0),
         outlet2_reason: reason(1),
-        alarm: status ? (ALARM_REASONS[status[6]] ?? "") : "",
+        alarm: status ? (ALARM_REASONS[status[2]] ?? "") : "",
         buzzer: servers.buzzerOn() ? 1 : 0,
         thermal_level: status ? status[0] / 1000 : 0,
         load_ratio: status ? status[1] / 1000 : 0,

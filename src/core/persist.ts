@@ -10,7 +10,7 @@ import type { DevsConfig } from "../config/devs.gen"
 import { validateCommand, showValue } from "./hems/command"
 import { isFiniteNumber } from "./common/num"
 import type { Controller } from "./controller"
-import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h/faults"
+import { FAULT_CODES, FaultCode, FaultLogEntry, isLatching } from "./v2h/faults"
 
 /** Settings key (at most 13 characters). */
 export const PERSIST_KEY = "charger"
@@ -103,8 +103,7 @@ export function validatePersisted(raw: any, cfg: PersistConfig): { value: Persis
         for (const r of raw.latched) if (typeof r !== "string" || !(r === "none" || r === "shed" || r.indexOf("overload_") === 0)) latchOk = false
     if (latchOk) out.latched = raw.latched
     else problems.push("stored latched = " + showValue(raw.latched) + ": not " + cfg.outlets.count + " trip reasons; none restored")
-    const fi = typeof raw.fault === "string" ? FAULT_CODES.indexOf(raw.fault) : -1
-    if (fi >= 0 && fi < FAULT_CODES.indexOf("battery_stale")) out.fault = raw.fault
+    if (raw.fault === "none" || (typeof raw.fault === "string" && isLatching(raw.fault))) out.fault = raw.fault
     else problems.push("stored fault = " + showValue(raw.fault) + ": not a latched fault; none restored")
     if (Array.isArray(raw.log)) {
         for (const e of raw.log)

@@ -23,6 +23,8 @@ export type FaultCode =
     | "grid_relay_stuck_open"
     | "outlet1_relay_welded"
     | "outlet2_relay_welded"
+    | "outlet3_relay_welded"
+    | "outlet4_relay_welded"
     | "inverter_overload"
     | "ramp_down_timeout"
     // conditions (force 0 W while present, clear by themselves):
@@ -30,7 +32,10 @@ export type FaultCode =
     | "inverter_stale"
     | "grid_meter_stale"
     | "grid_lost"
-/** Wire order (services/charger-control.md enum Fault). */
+/**
+ * Wire order: FAULT_CODES[code] (services/charger-control.md enum Fault). Append-only: a new fault
+ * takes the next free code, whether it latches or not (CONDITIONS says which do not).
+ */
 export const FAULT_CODES: FaultCode[] = [
     "none",
     "estop",
@@ -46,18 +51,26 @@ export const FAULT_CODES: FaultCode[] = [
     "inverter_stale",
     "grid_meter_stale",
     "grid_lost",
+    "outlet3_relay_welded",
+    "outlet4_relay_welded",
 ]
-const FIRST_CONDITION = FAULT_CODES.indexOf("battery_stale")
+/** The conditions, in the order status reports them when several are active; every other code but "none" latches. */
+const CONDITIONS: FaultCode[] = ["battery_stale", "inverter_stale", "grid_meter_stale", "grid_lost"]
+const CONDITION_CODES: number[] = CONDITIONS.map(f => FAULT_CODES.indexOf(f))
 // Conditions by index (the tick's hot path: no string search).
 export const F_BATTERY_STALE = FAULT_CODES.indexOf("battery_stale")
 export const F_INVERTER_STALE = FAULT_CODES.indexOf("inverter_stale")
 export const F_GRID_METER_STALE = FAULT_CODES.indexOf("grid_meter_stale")
 export const F_GRID_LOST = FAULT_CODES.indexOf("grid_lost")
 
-/** True for the codes that latch (not "none", not a condition). */
+/** True for the codes that latch (a known code, not "none", not a condition). */
 export function isLatching(f: string): boolean {
-    const i = FAULT_CODES.indexOf(f as FaultCode)
-    return i > 0 && i < FIRST_CONDITION
+    return f !== "none" && FAULT_CODES.indexOf(f as FaultCode) >= 0 && CONDITIONS.indexOf(f as FaultCode) < 0
+}
+
+/** The welded-relay fault of outlet i (0-based): outlet<i+1>_relay_welded, for every outlet count devs.json allows. */
+export function outletWeldedFault(i: number): FaultCode {
+    return ("outlet" + (i + 1) + "_relay_welded") as FaultCode
 }
 
 /** Faults that open the DC contactor at once, under load if need be. */
@@ -115,7 +128,7 @@ export class Faults {
         }
         for (let i = 0; i < this.outletOff.length && i < inp.outletOn.length; i++)
             if (this.outletOff[i].update(!inp.outletOn[i], now) && inp.outletW[i] > c.weldedPowerW)
-                this.latch(i === 0 ? "outlet1_relay_welded" : "outlet2_relay_welded", now)
+                this.latch(outletWeldedFault(i), now)
     }
 
     latch(f: FaultCode, now: number) {
@@ -142,9 +155,9 @@ export class Faults {
         st.faultLatched = this.latched !== "none"
         st.fault = this.latched
         if (st.fault === "none")
-            for (let i = FIRST_CONDITION; i < FAULT_CODES.length; i++)
-                if (this.conditionActive[i]) {
-                    st.fault = FAULT_CODES[i]
+            for (let k = 0; k < CONDITION_CODES.length; k++)
+                if (this.conditionActive[CONDITION_CODES[k]]) {
+                    st.fault = CONDITIONS[k]
                     break
                 }
     }
@@ -171,9 +184,8 @@ export class Faults {
 
     /** Restores a latched fault after a restart. Returns "" or why the value was refused. */
     restore(fault: string): string {
-        const i = FAULT_CODES.indexOf(fault as FaultCode)
-        if (i < 0) return "fault " + fault + " is unknown"
-        if (i >= FIRST_CONDITION) return "fault " + fault + " is a condition, not a latched fault"
+        if (FAULT_CODES.indexOf(fault as FaultCode) < 0) return "fault " + fault + " is unknown"
+        if (fault !== "none" && !isLatching(fault)) return "fault " + fault + " is a condition, not a latched fault"
         this.latched = fault as FaultCode
         return ""
     }
