@@ -29,7 +29,7 @@ async function inProcess(file: string): Promise<{ csv: string; problem: string }
     const summary = summarize(scenario, run.rows, run.trips, run)
     const failed = summary.expectations.filter((x: any) => !x.pass).map((x: any) => x.name)
     const panics = run.warnings.filter((w: string) => w.includes("panic"))
-    return { csv: toCsv(run.rows), problem: [...failed, ...panics].join("; ") }
+    return { csv: toCsv(run.rows, scenario.config.outlets.count), problem: [...failed, ...panics].join("; ") }
 }
 
 async function main(argv: string[]): Promise<number> {
