@@ -23,6 +23,8 @@ import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/loa
 import { PlantServers, SRV_CHARGER_CONTROL } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
+import type { HeapFigures } from "./vm/vm-monitor"
+import type { SocketModel } from "./vm/socket-model"
 import { ALARM_REASONS, OUTLET_REASONS } from "../src/core/outlet-protection"
 import { FAULT_CODES, V2H_STATES } from "../src/core/v2h-supervisor"
 import { LIMIT_REASONS } from "../src/core/v2h-limits"
@@ -74,6 +76,8 @@ export interface SimRun {
     warnings: string[]
     wallS: number
     vmLog: string[]
+    /** The firmware's GC heap (in-process VM only): peaks per trace interval and overall (sim/vm/vm-monitor.ts). */
+    heap: { samples: (HeapFigures & { tS: number })[]; overall: HeapFigures | undefined }
 }
 
 export interface SimOptions {
@@ -86,6 +90,8 @@ export interface SimOptions {
     onProgress?: (simS: number, totalS: number) => void
     /** Keep the VM's console output (default: only panics and errors). */
     keepVmLog?: boolean
+    /** How the VM's socket delivers received data (default: like an ESP32, sim/vm/socket-model.ts). */
+    socket?: SocketModel
     /** The VM's flash at boot (e.g. device settings from sim/vm/settings.ts); default: empty, not kept. */
     flash?: Uint8Array
     /** Called with every line the VM prints (also those not kept). */
@@ -119,6 +125,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
               flashSave: flash ? buf => (flash = buf.slice()) : undefined,
               timers: vmTimers(clock),
               deviceId: SIM_DEVICE_ID,
+              socket: opts.socket,
               onLog: line => {
                   opts.onVmLog?.(line)
                   if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
@@ -301,7 +308,12 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             }
         }, pollMs)
     }, pollMs / 2)
-    const sample = () => rows.push(traceRow(clock.now / 1000, plant, servers, status, v2hStatus, hemsRequestW, injected))
+    const heapSamples: (HeapFigures & { tS: number })[] = []
+    const sample = () => {
+        rows.push(traceRow(clock.now / 1000, plant, servers, status, v2hStatus, hemsRequestW, injected))
+        const h = vm?.heap.takePeak()
+        if (h) heapSamples.push({ tS: clock.now / 1000, ...h })
+    }
     clock.setInterval(sample, traceMs)
 
     for (const ev of scenario.events) clock.setTimeout(() => void applyEvent(ev), ev.atS * 1000)
@@ -323,7 +335,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         if (clock.now % CHUNK_MS === 0) opts.onProgress?.(clock.now / 1000, scenario.durationS)
         if (realtime) {
             const ahead = clock.now - (performance.now() - wallStart)
-            if (ahead > 0) await new Promise(r => setTimeout(r, ahead))
+            // Behind the wall clock (a loaded machine): still let Node deliver socket events
+            // between chunks, or the firmware's sockets time out while virtual time catches up.
+            await new Promise(r => (ahead > 0 ? setTimeout(r, ahead) : setImmediate(r)))
         }
     }
     vm?.devsStop()
@@ -333,7 +347,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     unlink()
     await bus.stop()
     clock.reset()
-    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog }
+    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog, heap: { samples: heapSamples, overall: vm?.heap.overall() } }
 }
 
 
