@@ -40,8 +40,20 @@ const M = DEVS.mqtt
 const H = DEVS.hems
 /** The link's loop: the longest wait for data before it publishes, pings and checks the keep-alive. */
 const LOOP_MS = DEVS.ticks.supervisoryMs
-/** Decoded packets handled between two yields to the other fibers (the protection tick). */
-const PACKETS_PER_YIELD = 4
+/**
+ * Work the link does before it lets the rest of the firmware run (units: a socket read 1, a decoded
+ * packet 4, a command that passes the rate limit 40, a publish round a whole slice; roughly their
+ * cost in VM opcodes). It then sleeps 1 ms, which ends the VM's scheduler pass: within one pass the
+ * VM only runs fibers that were due when it began (runtime fibers.c), so a protection tick due
+ * meanwhile waits for the pass to end. Two receive windows of skipped data (2 x 45 reads of 128
+ * bytes) fit one slice, so skipping a long message keeps up with what a pass delivers.
+ */
+const SLICE_UNITS = 96
+const UNITS_READ = 1
+const UNITS_PACKET = 4
+const UNITS_COMMAND = 40
+/** The socket's backlog is summed every this many reads (the sum walks the socket's queue). */
+const BACKLOG_CHECK_READS = 8
 /** Retained messages queued by publishRetained (e.g. discovery configs) kept at most. */
 const RETAINED_QUEUE_MAX = 32
 
@@ -188,6 +200,7 @@ export class HemsMqtt {
             }),
         )
         let nextPumpMs = 0
+        let reads = 0
         for (;;) {
             const chunk = await this.sock.recv(LOOP_MS)
             if (chunk === null) {
@@ -195,8 +208,11 @@ export class HemsMqtt {
                 throw new Error(this.session.lastCloseReason)
             }
             if (chunk) {
-                this.watchBacklog(chunk.length)
-                if (!(await this.take(chunk))) return
+                if (++reads % BACKLOG_CHECK_READS === 0) this.watchBacklog(chunk.length)
+                await this.take(chunk)
+                // Reads come back to back while data waits (a 1 MB message, a flood): a slice at a
+                // time (128K opcodes without yielding also panic the VM).
+                await this.spend(UNITS_READ)
             }
             const now = ds.millis()
             const t = this.session.tick(now)
@@ -207,6 +223,7 @@ export class HemsMqtt {
             if (this.session.isUp() && now >= nextPumpMs) {
                 nextPumpMs = now + LOOP_MS
                 await this.pump()
+                await this.spend(SLICE_UNITS) // publishing is a slice of its own
             }
         }
     }
@@ -229,10 +246,9 @@ export class HemsMqtt {
         }
     }
 
-    /** Decodes one chunk and acts on every packet in it. false when the connection is to end. */
-    private async take(chunk: Buffer): Promise<boolean> {
+    /** Decodes one chunk and acts on every packet in it (throws when the connection is to end). */
+    private async take(chunk: Buffer) {
         this.decoder.push(chunk)
-        let handled = 0
         for (;;) {
             const p = this.decoder.next()
             if (!p) break
@@ -240,12 +256,11 @@ export class HemsMqtt {
             if (a.ackType) await this.write(encodeAck(a.ackType, a.ackId))
             if (a.op === "close") throw new Error(a.reason)
             if (a.op === "up") await this.up()
-            else if (a.op === "message") this.onMessage(a)
+            else if (a.op === "message") await this.spend(this.onMessage(a) ? UNITS_COMMAND : 0)
             else if (a.op === "dropped") this.onDropped(a)
-            // Any packet counts: a read full of tiny packets must not hold the VM (128K opcodes panic).
-            if (++handled % PACKETS_PER_YIELD === 0) await ds.sleep(0)
+            // Any packet counts: a read full of tiny packets must not hold the VM either.
+            await this.spend(UNITS_PACKET)
         }
-        return true
     }
 
     /** CONNACK accepted: subscribe, ping (the keep-alive check starts), announce. */
@@ -264,6 +279,17 @@ export class HemsMqtt {
             } catch (e) {
                 this.log("connect hook error: " + ((e as Error).message || "error"))
             }
+        }
+    }
+
+    private slice = 0
+
+    /** Counts work done; past SLICE_UNITS, sleeps 1 ms so the VM's scheduler pass ends (see SLICE_UNITS). */
+    private async spend(units: number) {
+        this.slice += units
+        if (this.slice >= SLICE_UNITS) {
+            this.slice = 0
+            await ds.sleep(1)
         }
     }
 
@@ -286,17 +312,15 @@ export class HemsMqtt {
                 await this.write(encodePublish(this.topics.telemetry, JSON.stringify(doc), false))
             }
         }
+        // Taken off the queue before the write: a write that fails loses that one event (QoS 0)
+        // rather than publishing it twice after the reconnect.
         for (;;) {
-            const ev = this.events.peek()
+            const ev = this.events.shift()
             if (ev === undefined) break
             await this.write(encodePublish(this.topics.event, ev, false))
-            this.events.shift()
         }
-        const r = this.retained.peek()
-        if (r !== undefined) {
-            await this.write(encodePublish(r.topic, r.payload, true))
-            this.retained.shift()
-        }
+        const r = this.retained.shift()
+        if (r !== undefined) await this.write(encodePublish(r.topic, r.payload, true))
     }
 
     private linkFigures(): any {
@@ -315,28 +339,28 @@ export class HemsMqtt {
         this.queueEvent(oversizeDoc(a.topic, isCmd, a.sizeBytes, H.maxPayloadBytes, ds.millis()))
     }
 
-    private onMessage(a: MqttAction) {
+    /** Hands a message to its topic's handler; true when that was real work (a command parsed, a handler run). */
+    private onMessage(a: MqttAction): boolean {
         try {
-            if (a.topic === this.topics.cmd) {
-                this.onCommand(a.payload, a.retain)
-                return
-            }
+            if (a.topic === this.topics.cmd) return this.onCommand(a.payload, a.retain)
             const i = this.extraTopics.indexOf(a.topic)
             if (i >= 0) this.extraHandlers[i](a.payload, a.retain)
+            return i >= 0
         } catch (e) {
             this.log("message handler error: " + ((e as Error).message || "error"))
             if (a.topic === this.topics.cmd) this.queueEvent(commandEventDoc("internal error while handling the command; nothing applied", ds.millis()))
+            return true
         }
     }
 
-    /** A message on `<prefix>/cmd`: rate limit, then Controller.command; the result goes to `<prefix>/event`. */
-    private onCommand(payload: Buffer, retain: boolean) {
+    /** A message on `<prefix>/cmd`: rate limit, then Controller.command; the result goes to `<prefix>/event`. True when parsed. */
+    private onCommand(payload: Buffer, retain: boolean): boolean {
         const now = ds.millis()
         // A retained command is stale by definition; applying it at every (re)connect would also
         // restart the V2H command timeout and defeat the fallback.
         if (retain) {
             this.queueEvent(commandEventDoc("retained command ignored: publish commands with retain off (a stale retained command would restart the command timeout at every reconnect)", now))
-            return
+            return false
         }
         const wasLimiting = this.limiter.limiting
         if (!this.limiter.take(now)) {
@@ -345,11 +369,12 @@ export class HemsMqtt {
                 this.log("commands rate-limited")
                 this.queueEvent(rateLimitedDoc(H.commandsPerS, H.commandBurst, now))
             }
-            return
+            return false
         }
         const reason = this.controller.command(payload.toString(), now)
         if (reason) this.log("command rejected: " + reason)
         this.queueEvent(commandEventDoc(reason, now))
+        return true
     }
 }
 
