@@ -117,8 +117,13 @@ export class HemsMqtt {
             self.log("error: " + (err ? err.message : "?"))
         })
         this.client = client
+        // Loop health: the command handler is timed like the ticks (budget: one V2H tick).
+        const loops = this.controller.loops
+        const LOOP_MQTT = loops.add("mqtt_command", 0, DEVS.ticks.v2hMs)
         await client.subscribe(this.topics.cmd, async msg => {
+            loops.start(LOOP_MQTT, ds.millis())
             await self.onCommand(msg)
+            loops.end(LOOP_MQTT, ds.millis())
         })
         for (;;) {
             try {
