@@ -78,7 +78,31 @@ export interface SimRun {
     vmLog: string[]
     /** The firmware's GC heap (in-process VM only): peaks per trace interval and overall (sim/vm/vm-monitor.ts). */
     heap: { samples: (HeapFigures & { tS: number })[]; overall: HeapFigures | undefined }
+    /** The firmware's loop health (v2h_status), the worst figure of any boot in the run; undefined before it reported. */
+    loopHealth?: LoopHealthFigures
 }
+
+/** The loop-health fields of v2h_status (ms; overruns a count). */
+export interface LoopHealthFigures {
+    protection_max_late_ms: number
+    protection_max_run_ms: number
+    v2h_max_late_ms: number
+    v2h_max_run_ms: number
+    supervisory_max_late_ms: number
+    mqtt_max_run_ms: number
+    loop_overruns: number
+}
+const LOOP_HEALTH_FIELDS: (keyof LoopHealthFigures)[] = [
+    "protection_max_late_ms",
+    "protection_max_run_ms",
+    "v2h_max_late_ms",
+    "v2h_max_run_ms",
+    "supervisory_max_late_ms",
+    "mqtt_max_run_ms",
+    "loop_overruns",
+]
+/** Index of protection_max_late_ms in v2h_status (services/charger-control.md). */
+const V2H_STATUS_LOOPS_AT = 12
 
 export interface SimOptions {
     /** The firmware to run in the in-process VM... */
@@ -160,6 +184,15 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const pending: ((s: JDService) => Promise<void>)[] = []
     const hooked = new WeakSet<JDService>()
     let restartedAt = -1
+    /** Loop health of the current boot, and the worst of the boots before it. */
+    let bootLoops: LoopHealthFigures | undefined
+    let earlierLoops: LoopHealthFigures | undefined
+    const worstLoops = (): LoopHealthFigures | undefined => {
+        if (!bootLoops || !earlierLoops) return bootLoops ?? earlierLoops
+        const out: any = {}
+        for (const k of LOOP_HEALTH_FIELDS) out[k] = k === "loop_overruns" ? bootLoops[k] + earlierLoops[k] : Math.max(bootLoops[k], earlierLoops[k])
+        return out
+    }
     const findControl = async () => {
         if (control) return
         control = bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0]
@@ -172,7 +205,14 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         const reg: JDRegister = control.register(REG_OUTLET_STATUS)
         reg.on(REPORT_UPDATE, () => (status = reg.unpackedValue as number[]))
         const v2hReg: JDRegister = control.register(REG_V2H_STATUS)
-        v2hReg.on(REPORT_UPDATE, () => (v2hStatus = v2hReg.unpackedValue as number[]))
+        v2hReg.on(REPORT_UPDATE, () => {
+            v2hStatus = v2hReg.unpackedValue as number[]
+            if (v2hStatus.length < V2H_STATUS_LOOPS_AT + LOOP_HEALTH_FIELDS.length) return
+            // Overruns add up over boots (each boot counts from 0); the others are the worst of any boot.
+            const cur: any = {}
+            LOOP_HEALTH_FIELDS.forEach((k, i) => (cur[k] = v2hStatus![V2H_STATUS_LOOPS_AT + i]))
+            bootLoops = cur
+        })
         control.event(EVT_FAULT).on(EVENT, () => {
             const [code] = control!.event(EVT_FAULT).unpackedValue as number[]
             firmwareEvents.push({ tS: clock.now / 1000, kind: "fault", value: FAULT_CODES[code] ?? `code_${code}` })
@@ -195,6 +235,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
 
     /** The program starts again from flash (settings kept); the outputs it drove drop to their safe state. */
     function restartFirmware() {
+        earlierLoops = worstLoops()
+        bootLoops = undefined
         vm!.devsStop()
         servers.outputsToRestartState()
         status = v2hStatus = undefined // the trace shows nothing until the new program reports
@@ -347,7 +389,18 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     unlink()
     await bus.stop()
     clock.reset()
-    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog, heap: { samples: heapSamples, overall: vm?.heap.overall() } }
+    return {
+        scenario,
+        rows,
+        trips,
+        rejected,
+        firmwareEvents,
+        warnings: [...new Set(warnings)],
+        wallS: (performance.now() - wall0) / 1000,
+        vmLog,
+        heap: { samples: heapSamples, overall: vm?.heap.overall() },
+        loopHealth: worstLoops(),
+    }
 }
 
 

@@ -80,6 +80,8 @@ export class HemsMqtt {
     private readonly extraHandlers: TopicHandler[] = []
     private readonly connectedHooks: (() => void)[] = []
     private statusDirty = true
+    /** Index of the command handler in Controller.loops (common/loop-health.ts). */
+    private loopCommand = -1
     private rxBacklogPeakBytes = 0
     private backlogCloses = 0
     /** false once the settings say there is no broker. */
@@ -152,6 +154,8 @@ export class HemsMqtt {
         this.topics = mqttTopics(s.prefix)
         this.decoder = new MqttDecoder(this.subscribedTopics(), H.maxPayloadBytes)
         this.log(`HEMS link on ${s.tls ? "TLS" : "plain TCP"}, topics under ${s.prefix}/`)
+        // Loop health: command handling is timed like the ticks (budget: one V2H tick).
+        this.loopCommand = this.controller.loops.add("mqtt_command", 0, DEVS.ticks.v2hMs)
         for (;;) {
             try {
                 await this.connection()
@@ -371,7 +375,10 @@ export class HemsMqtt {
             }
             return false
         }
+        const loops = this.controller.loops
+        loops.start(this.loopCommand, now)
         const reason = this.controller.command(payload.toString(), now)
+        loops.end(this.loopCommand, ds.millis())
         if (reason) this.log("command rejected: " + reason)
         this.queueEvent(commandEventDoc(reason, now))
         return true

@@ -37,6 +37,11 @@ const controller = new Controller(DEVS)
 const protection = controller.protection
 const v2h = controller.v2h
 const control = startChargerControl(controller)
+// Loop health (src/core/common/loop-health.ts): every loop is timed around its run.
+const loops = controller.loops
+const LOOP_PROTECTION = loops.add("protection", DEVS.ticks.protectionMs)
+const LOOP_V2H = loops.add("v2h", DEVS.ticks.v2hMs)
+const LOOP_SUPERVISORY = loops.add("supervisory", DEVS.ticks.supervisoryMs)
 // MQTT link to a home energy manager (off unless the mqttHost setting names a broker).
 
 // Latest inputs, stamped with the time they arrived; the core judges staleness.
@@ -274,6 +279,7 @@ async function persist() {
 
 setInterval(async () => {
     input.nowMs = ds.millis()
+    loops.start(LOOP_PROTECTION, input.nowMs)
     input.estop = input.estop || vin.estop
     const st = protection.tick(input)
     await writeRelays()
@@ -282,15 +288,19 @@ setInterval(async () => {
         hems.protectionEvent(ev)
         if (ev.kind === "trip") await control.sendTrip(ev.outlet, ev.reason)
     }
+    loops.end(LOOP_PROTECTION, ds.millis())
 }, DEVS.ticks.protectionMs)
 
 // Its own timer: the protection tick never waits on the inverter's register writes.
 setInterval(async () => {
+    loops.start(LOOP_V2H, ds.millis())
     await runV2h()
+    loops.end(LOOP_V2H, ds.millis())
 }, DEVS.ticks.v2hMs)
 
 let lastReasons = ""
 setInterval(async () => {
+    loops.start(LOOP_SUPERVISORY, ds.millis())
     await persist()
     const st = protection.status
     if ((st.alarm || v2h.status.faultLatched) && alarm.isBound)
@@ -300,4 +310,5 @@ setInterval(async () => {
         lastReasons = reasons
         console.log(`outlets: ${reasons} thermal=${st.thermalLevel} soc floor=${st.socFloorPct}`)
     }
+    loops.end(LOOP_SUPERVISORY, ds.millis())
 }, DEVS.ticks.supervisoryMs)

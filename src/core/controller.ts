@@ -9,6 +9,7 @@ import { isFiniteNumber } from "./num"
 import { HemsCommand, parseCommand, validateCommand } from "./hems-command"
 import { OutletProtection } from "./outlet-protection"
 import { V2hSupervisor } from "./v2h-supervisor"
+import { LoopHealth } from "./common/loop-health"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist">
 
@@ -20,6 +21,8 @@ function measured(x: number, scale: number): number {
 export class Controller {
     readonly protection: OutletProtection
     readonly v2h: V2hSupervisor
+    /** The firmware's own loops (the shell registers and times them; see common/loop-health.ts). */
+    readonly loops = new LoopHealth()
 
     constructor(private readonly cfg: ControllerConfig) {
         this.protection = new OutletProtection(cfg)
@@ -88,6 +91,7 @@ export class Controller {
             fault_latched: v.faultLatched,
             last_fault: v.lastFault,
             last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
+            loops: this.loops.json(),
         }
     }
 }
