@@ -122,7 +122,8 @@ export async function createVm(opts: VmOptions = {}): Promise<DevsVm> {
     vm.sendPacket = () => {}
     vm.flashLoad = opts.flashLoad ?? null
     vm.flashSave = opts.flashSave ?? null
-    installSocketModel(vm, opts.socket)
+    const timers = opts.timers ?? REAL_TIMERS
+    installSocketModel(vm, opts.socket, () => timers.Date.now())
     vm.heap = installHeapMonitor(vm)
     vm.devsGcStress(!!opts.gcStress)
     vm.devsSetDeviceId(opts.deviceId ?? "0123456789abcdef")

@@ -9,8 +9,10 @@
 // 128-byte pieces, and never more than the TCP receive window holds (ESP-IDF
 // CONFIG_LWIP_TCP_WND_DEFAULT 5744 bytes); TCP flow control holds the sender back meanwhile.
 //
-// So here, like the ESP32: per VM scheduler pass, at most `windowBytes` (one receive window) are
-// delivered, as socket events of at most `readBytes` each (128, sock.c's buffer); the Node
+// So here, like the ESP32: per main-loop turn (here: per millisecond of the VM's clock; the WASM VM
+// also runs extra scheduler passes for every Jacdac frame, which a board's loop does not), at most
+// `windowBytes` (one receive window) are delivered, as socket events of at most `readBytes` each
+// (128, sock.c's buffer); the Node
 // socket is paused while more than `holdBytes` wait on the host side (TCP flow control).
 // (Measured: with one 5,744-byte event per pass instead, the VM ran out of memory on a
 // fragmented heap, 30 KB free but no 5.7 KB block: an artefact a board does not have.)
@@ -53,7 +55,7 @@ function cString(heap: Uint8Array, ptr: number, max: number): string {
     return Buffer.from(heap.subarray(ptr, end)).toString("utf8")
 }
 
-export function installSocketModel(vmIn: DevsVm, model: SocketModel = {}) {
+export function installSocketModel(vmIn: DevsVm, model: SocketModel = {}, now: () => number = Date.now) {
     const vm = vmIn as unknown as VmSockets
     const readBytes = model.readBytes ?? 128
     const windowBytes = model.windowBytes ?? 5744
@@ -109,11 +111,16 @@ export function installSocketModel(vmIn: DevsVm, model: SocketModel = {}) {
         }
     }
 
-    // One read per VM scheduler pass: the pass ran, so the next read may go.
+    // A new window once the VM has run in a later millisecond than the last delivery.
+    let windowAtMs = -1
     const process = vm._jd_em_process.bind(vm)
     vm._jd_em_process = () => {
         const r = process()
-        deliveredThisPass = 0
+        const t = now()
+        if (t !== windowAtMs) {
+            windowAtMs = t
+            deliveredThisPass = 0
+        }
         if (queue.length) soon()
         return r
     }
