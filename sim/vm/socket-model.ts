@@ -27,7 +27,7 @@ import type { DevsVm } from "./devs-vm"
 export interface SocketModel {
     /** Largest chunk handed to the VM in one socket event (bytes). Default 128 (devicescript-esp32 sock.c). */
     readBytes?: number
-    /** Bytes delivered per VM scheduler pass at most. Default 5744 (ESP-IDF lwIP TCP receive window). */
+    /** Bytes delivered per millisecond of the VM clock at most. Default 5744 (ESP-IDF lwIP TCP receive window). */
     windowBytes?: number
     /** Host-side bytes waiting beyond which the Node socket is paused. Default 64 KB. */
     holdBytes?: number
@@ -78,7 +78,7 @@ export function installSocketModel(vmIn: DevsVm, model: SocketModel = {}, now: (
         if (ptr) vm._free(ptr)
     }
 
-    /** Delivers up to one window of reads (and any close/error right behind the data) in this pass. */
+    /** Delivers what is left of this window (and any close/error right behind the data). */
     function deliver() {
         scheduled = false
         while (queue.length && deliveredThisPass < windowBytes) {
