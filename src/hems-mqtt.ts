@@ -1,19 +1,15 @@
 // The MQTT link to a home energy manager: shell code only. It reads and validates the broker
-// settings (core: mqtt-settings.ts), keeps one connection over the @devicescript/net socket (TCP
-// or TLS) with a reconnect backoff (core: backoff.ts), frames and parses MQTT in the core
-// (hems/mqtt-codec.ts, hems/mqtt-decoder.ts; protocol decisions in hems/mqtt-session.ts),
-// publishes status / telemetry / events (hems-messages.ts, hems/link-messages.ts,
+// settings (core/hems/mqtt-settings.ts), keeps one connection over the @devicescript/net socket
+// (TCP or TLS) with a reconnect backoff (core/common/backoff.ts), frames and parses MQTT in the
+// core (hems/mqtt-codec.ts, hems/mqtt-decoder.ts; protocol decisions in hems/mqtt-session.ts),
+// publishes status / telemetry / events (core/hems/messages.ts, hems/link-messages.ts,
 // Controller.statusJson) and hands every command payload to Controller.command, the one command
 // path. Nothing here decides anything about the charger.
 //
-// Not @devicescript/net's MQTTClient: it buffers whole packets (a 5,000-byte message ran the
-// 64 KB heap out, PANIC 60004), mis-frames packets of 16 KB and more, and has no keep-alive check.
-//
-// Topics (docs/mqtt-robustness.md, README "MQTT link to a home energy manager"):
-//   <prefix>/status          retained status document     <prefix>/status/online  retained "true"/"false" (last will)
-//   <prefix>/telemetry       every mqtt.telemetryPeriodMs  <prefix>/event          events, command results
-//   <prefix>/cmd             commands (JSON)
-//
+// Not @devicescript/net's MQTTClient: it buffered whole packets (5,000 bytes: PANIC 60004) and
+// mis-framed packets of 16 KB+.
+// Topics (docs/mqtt.md): <prefix>/status (retained), <prefix>/status/online (retained, last will),
+// <prefix>/telemetry, <prefix>/event, <prefix>/cmd (commands, JSON). Robustness: docs/mqtt-robustness.md.
 // Extension points (e.g. Home Assistant discovery): subscribe(topic, handler) before the link
 // starts adds an exact topic and its handler; publishRetained(topic, payload) queues a retained
 // message, sent one per loop turn while connected; onConnected(fn) runs after every CONNACK.
@@ -24,17 +20,17 @@ import { connect, Socket } from "@devicescript/net"
 import { deleteSetting, readSetting } from "@devicescript/settings"
 import { DEVS } from "./config/devs.gen"
 import { Controller } from "./core/controller"
-import { Backoff } from "./core/backoff"
-import { BoundedQueue } from "./core/bounded-queue"
-import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolveMqttSettings, secretsOf } from "./core/mqtt-settings"
-import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems-messages"
+import { Backoff } from "./core/common/backoff"
+import { BoundedQueue } from "./core/common/bounded-queue"
+import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolveMqttSettings, secretsOf } from "./core/hems/mqtt-settings"
+import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems/messages"
+import { ProtectionEvent } from "./core/outlets/io"
+import { V2hEvent } from "./core/v2h/io"
 import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodeSubscribe } from "./core/hems/mqtt-codec"
 import { MqttDecoder } from "./core/hems/mqtt-decoder"
 import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
 import { RateLimit } from "./core/hems/rate-limit"
 import { linkDoc, oversizeDoc, rateLimitedDoc } from "./core/hems/link-messages"
-import { ProtectionEvent } from "./core/outlet-protection"
-import { V2hEvent } from "./core/v2h-supervisor"
 
 const M = DEVS.mqtt
 const H = DEVS.hems
@@ -54,7 +50,7 @@ const UNITS_PACKET = 4
 const UNITS_COMMAND = 40
 /** The socket's backlog is summed every this many reads (the sum walks the socket's queue). */
 const BACKLOG_CHECK_READS = 8
-/** Retained messages queued by publishRetained (e.g. discovery configs) kept at most. */
+/** Retained messages queued by publishRetained (e.g. discovery configs), at most. */
 const RETAINED_QUEUE_MAX = 32
 
 export type TopicHandler = (payload: Buffer, retain: boolean) => void
@@ -80,8 +76,7 @@ export class HemsMqtt {
     private readonly extraHandlers: TopicHandler[] = []
     private readonly connectedHooks: (() => void)[] = []
     private statusDirty = true
-    /** Index of the command handler in Controller.loops (common/loop-health.ts). */
-    private loopCommand = -1
+    private loopCommand = -1 // index in Controller.loops (common/loop-health.ts)
     private rxBacklogPeakBytes = 0
     private backlogCloses = 0
     /** false once the settings say there is no broker. */
@@ -139,6 +134,18 @@ export class HemsMqtt {
         }
         for (const key of r.badKeys) await deleteSetting(key)
         return r.settings
+    }
+
+    /** Starts the link's loop (settings, then the connection), off the caller's stack. */
+    start() {
+        const link = this
+        setTimeout(async () => {
+            try {
+                await link.run()
+            } catch (e) {
+                console.log("mqtt: link stopped: " + ((e as Error).message || "error"))
+            }
+        }, 0)
     }
 
     async run() {
@@ -385,15 +392,9 @@ export class HemsMqtt {
     }
 }
 
-/** Starts the HEMS link in the background (settings, then connection). Never throws. */
+/** Starts the link (and returns it): settings, then the connection loop. Never throws. */
 export function startHemsMqtt(controller: Controller): HemsMqtt {
     const link = new HemsMqtt(controller)
-    setTimeout(async () => {
-        try {
-            await link.run()
-        } catch (e) {
-            console.log("mqtt: link stopped: " + ((e as Error).message || "error"))
-        }
-    }, 0)
+    link.start()
     return link
 }
