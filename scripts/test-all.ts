@@ -5,6 +5,8 @@
 //   3. DeviceScript compile (and type check against the DeviceScript lib) of every module under src/
 //   4. vitest unit and property tests on Node
 //   5. @devicescript/test suites inside the DeviceScript WASM VM
+//   6. the MQTT attack suite against the system's mosquitto, when it is installed (else: SKIPPED, said
+//      in the summary; .ci/run installs it, and under CI=true a missing mosquitto is a failure)
 // Every step runs even if an earlier one failed (except when devs.json is invalid, since all
 // later steps depend on it). Exits 1 if anything failed. The last line reads
 // "N passed, N failed" (checks count as one test each).
@@ -14,10 +16,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ROOT } from "./lib/devs-config.js"
 import { runVmTests } from "./test-vm.js"
+import { runMosquittoSuite } from "./test-mosquitto.js"
 
 let passed = 0
 let failed = 0
 const failures: string[] = []
+const skipped: string[] = []
 
 function step(name: string, cmd: string[]): boolean {
     console.log(`\n=== ${name}`)
@@ -74,9 +78,23 @@ if (configOk) {
     passed += vm.passed
     failed += vm.failed + (vm.problems.length && vm.failed === 0 ? 1 : 0)
     if (vm.problems.length) failures.push("VM tests")
+
+    console.log("\n=== MQTT attacks against mosquitto")
+    const mq = runMosquittoSuite()
+    if (mq.skipped) {
+        skipped.push(`mosquitto attack suite: ${mq.skipped}`)
+        console.log(`mosquitto: SKIPPED (${mq.skipped})`)
+        if (process.env.CI) check("mosquitto installed (CI)", false)
+    } else {
+        console.log(`mosquitto: ${mq.passed} passed, ${mq.failed} failed`)
+        passed += mq.passed
+        failed += mq.failed
+        if (mq.failed) failures.push("mosquitto attack suite")
+    }
 }
 
 console.log("")
+for (const s of skipped) console.log(`SKIPPED: ${s}`)
 if (failures.length) console.log(`FAILED: ${failures.join(", ")}`)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed || failures.length ? 1 : 0)

@@ -23,6 +23,8 @@ import { ChargerControlClient, type FirmwareEvent, type RejectedCommand, type Tr
 import { PlantServers } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
+import type { HeapFigures } from "./vm/vm-monitor"
+import type { SocketModel } from "./vm/socket-model"
 
 /** Simulation cadences (virtual ms). */
 export const PLANT_STEP_MS = 10
@@ -49,7 +51,31 @@ export interface SimRun {
     warnings: string[]
     wallS: number
     vmLog: string[]
+    /** The firmware's GC heap (in-process VM only): peaks per trace interval and overall (sim/vm/vm-monitor.ts). */
+    heap: { samples: (HeapFigures & { tS: number })[]; overall: HeapFigures | undefined }
+    /** The firmware's loop health (v2h_status), the worst figure of any boot in the run; undefined before it reported. */
+    loopHealth?: LoopHealthFigures
 }
+
+/** The loop-health fields of v2h_status (ms; overruns a count). */
+export interface LoopHealthFigures {
+    protection_max_late_ms: number
+    protection_max_run_ms: number
+    v2h_max_late_ms: number
+    v2h_max_run_ms: number
+    supervisory_max_late_ms: number
+    mqtt_max_run_ms: number
+    loop_overruns: number
+}
+const LOOP_HEALTH_FIELDS: (keyof LoopHealthFigures)[] = [
+    "protection_max_late_ms",
+    "protection_max_run_ms",
+    "v2h_max_late_ms",
+    "v2h_max_run_ms",
+    "supervisory_max_late_ms",
+    "mqtt_max_run_ms",
+    "loop_overruns",
+]
 
 export interface SimOptions {
     /** The firmware to run in the in-process VM... */
@@ -61,6 +87,8 @@ export interface SimOptions {
     onProgress?: (simS: number, totalS: number) => void
     /** Keep the VM's console output (default: only panics and errors). */
     keepVmLog?: boolean
+    /** How the VM's socket delivers received data (default: like an ESP32, sim/vm/socket-model.ts). */
+    socket?: SocketModel
     /** The VM's flash at boot (e.g. device settings from sim/vm/settings.ts); default: empty, not kept. */
     flash?: Uint8Array
     /** Called with every line the VM prints (also those not kept). */
@@ -96,6 +124,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
               flashSave: flash ? buf => (flash = buf.slice()) : undefined,
               timers: vmTimers(clock),
               deviceId: SIM_DEVICE_ID,
+              socket: opts.socket,
               onLog: line => {
                   opts.onVmLog?.(line)
                   if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
@@ -122,9 +151,27 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
 
     // The firmware's control surface, as a gateway sees it.
     const control = new ChargerControlClient(bus, () => clock.now / 1000)
+    /** Loop health of the current boot (from v2h_status), and the worst of the boots before it. */
+    let bootLoops: LoopHealthFigures | undefined
+    let earlierLoops: LoopHealthFigures | undefined
+    const worstLoops = (): LoopHealthFigures | undefined => {
+        if (!bootLoops || !earlierLoops) return bootLoops ?? earlierLoops
+        const out: any = {}
+        for (const k of LOOP_HEALTH_FIELDS) out[k] = k === "loop_overruns" ? bootLoops[k] + earlierLoops[k] : Math.max(bootLoops[k], earlierLoops[k])
+        return out
+    }
+    const readLoops = () => {
+        const v = control.v2hStatus
+        if (!v || typeof v.protection_max_late_ms !== "number") return
+        const cur: any = {}
+        for (const k of LOOP_HEALTH_FIELDS) cur[k] = v[k]
+        bootLoops = cur
+    }
 
     /** The program starts again from flash (settings kept); the outputs it drove drop to their safe state. */
     function restartFirmware() {
+        earlierLoops = worstLoops()
+        bootLoops = undefined
         vm!.devsStop()
         servers.outputsToRestartState()
         control.firmwareRestarted() // the trace shows nothing until the new program reports
@@ -227,7 +274,13 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     clock.setTimeout(() => {
         clock.setInterval(() => control.poll(), pollMs)
     }, pollMs / 2)
-    const sample = () => rows.push(traceRow(clock.now / 1000, plant, servers, control, hemsRequestW, injected))
+    const heapSamples: (HeapFigures & { tS: number })[] = []
+    const sample = () => {
+        rows.push(traceRow(clock.now / 1000, plant, servers, control, hemsRequestW, injected))
+        readLoops()
+        const h = vm?.heap.takePeak()
+        if (h) heapSamples.push({ tS: clock.now / 1000, ...h })
+    }
     clock.setInterval(sample, traceMs)
 
     for (const ev of scenario.events) clock.setTimeout(() => void applyEvent(ev), ev.atS * 1000)
@@ -249,7 +302,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         if (clock.now % CHUNK_MS === 0) opts.onProgress?.(clock.now / 1000, scenario.durationS)
         if (realtime) {
             const ahead = clock.now - (performance.now() - wallStart)
-            if (ahead > 0) await new Promise(r => setTimeout(r, ahead))
+            // Behind the wall clock (a loaded machine): still let Node deliver socket events
+            // between chunks, or the firmware's sockets time out while virtual time catches up.
+            await new Promise(r => (ahead > 0 ? setTimeout(r, ahead) : setImmediate(r)))
         }
     }
     vm?.devsStop()
@@ -260,7 +315,18 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     await bus.stop()
     clock.reset()
     const { trips, rejected, firmwareEvents } = control
-    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog }
+    return {
+        scenario,
+        rows,
+        trips,
+        rejected,
+        firmwareEvents,
+        warnings: [...new Set(warnings)],
+        wallS: (performance.now() - wall0) / 1000,
+        vmLog,
+        heap: { samples: heapSamples, overall: vm?.heap.overall() },
+        loopHealth: worstLoops(),
+    }
 }
 
 

@@ -78,8 +78,13 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
         return v
     }
 
-    v2hStatus(): [number, number, number, number, number, number, number, number, number, boolean, number, number] {
+    v2hStatus(): [number, number, number, number, number, number, number, number, number, boolean, number, number, number, number, number, number, number, number, number] {
         const v = this.controller.v2h.status
+        const loops = this.controller.loops.loops
+        const ms = (name: string, late: boolean) => {
+            for (const l of loops) if (l.name === name) return Math.min(WIRE_MAX_U16, Math.round(late ? l.maxLateMs : l.maxRunMs))
+            return 0
+        }
         return [
             Math.round(v.requestW),
             Math.round(v.targetW),
@@ -93,6 +98,13 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
             v.faultLatched,
             FAULT_CODES.indexOf(v.lastFault),
             GRID_STATES.indexOf(v.gridState),
+            ms("protection", true),
+            ms("protection", false),
+            ms("v2h", true),
+            ms("v2h", false),
+            ms("supervisory", true),
+            ms("mqtt_command", false),
+            Math.min(WIRE_MAX_U16, this.controller.loops.totalOverruns()),
         ]
     }
 

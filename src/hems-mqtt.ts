@@ -1,17 +1,22 @@
 // The MQTT link to a home energy manager: shell code only. It reads and validates the broker
-// settings (core/hems/mqtt-settings.ts), keeps one connection through the DeviceScript MQTT client
-// with a reconnect backoff (core/common/backoff.ts), publishes status / telemetry / events (core:
-// core/hems/messages.ts, Controller.statusJson) and hands every command payload to
-// Controller.command, the one command path. Nothing here decides anything about the charger.
+// settings (core/hems/mqtt-settings.ts), keeps one connection over the @devicescript/net socket
+// (TCP or TLS) with a reconnect backoff (core/common/backoff.ts), frames and parses MQTT in the
+// core (hems/mqtt-codec.ts, hems/mqtt-decoder.ts; protocol decisions in hems/mqtt-session.ts),
+// publishes status / telemetry / events (core/hems/messages.ts, hems/link-messages.ts,
+// Controller.statusJson) and hands every command payload to Controller.command, the one command
+// path. Nothing here decides anything about the charger.
 //
-// Topics (README "MQTT link to a home energy manager"):
-//   <prefix>/status          retained status document     <prefix>/status/online  retained "true"/"false" (last will)
-//   <prefix>/telemetry       every mqtt.telemetryPeriodMs  <prefix>/event          events, command results
-//   <prefix>/cmd             commands (JSON)
+// Not @devicescript/net's MQTTClient: it buffered whole packets (5,000 bytes: PANIC 60004) and
+// mis-framed packets of 16 KB+.
+// Topics (docs/mqtt.md): <prefix>/status (retained), <prefix>/status/online (retained, last will),
+// <prefix>/telemetry, <prefix>/event, <prefix>/cmd (commands, JSON). Robustness: docs/mqtt-robustness.md.
+// Extension points (e.g. Home Assistant discovery): subscribe(topic, handler) before the link
+// starts adds an exact topic and its handler; publishRetained(topic, payload) queues a retained
+// message, sent one per loop turn while connected; onConnected(fn) runs after every CONNACK.
 //
 // Every handler is wrapped: an exception in the VM panics (restarts) the device.
 import * as ds from "@devicescript/core"
-import { MQTTClient, MQTTMessage, MQTTState } from "@devicescript/net"
+import { connect, Socket } from "@devicescript/net"
 import { deleteSetting, readSetting } from "@devicescript/settings"
 import { DEVS } from "./config/devs.gen"
 import { Controller } from "./core/controller"
@@ -21,30 +26,80 @@ import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolv
 import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems/messages"
 import { ProtectionEvent } from "./core/outlets/io"
 import { V2hEvent } from "./core/v2h/io"
+import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodeSubscribe } from "./core/hems/mqtt-codec"
+import { MqttDecoder } from "./core/hems/mqtt-decoder"
+import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
+import { RateLimit } from "./core/hems/rate-limit"
+import { linkDoc, oversizeDoc, rateLimitedDoc } from "./core/hems/link-messages"
 
 const M = DEVS.mqtt
-/** The link's own loop: flushes events, publishes telemetry, notices a lost connection. */
+const H = DEVS.hems
+/** The link's loop: the longest wait for data before it publishes, pings and checks the keep-alive. */
 const LOOP_MS = DEVS.ticks.supervisoryMs
-/** The client pings at 2/3 of the keep-alive, so the broker hears from us well within 1.5x. */
-const PING_MS = Math.round((M.keepAliveS * 1000 * 2) / 3)
-/** Received-chunk drain per loop (see drainReceived): wake-ups, and the pause that lets each run. */
-const DRAIN_WAKEUPS = 16
-const DRAIN_GAP_MS = 5
+/**
+ * Work the link does before it lets the rest of the firmware run (units: a socket read 1, a decoded
+ * packet 4, a command that passes the rate limit 40, a publish round a whole slice; roughly their
+ * cost in VM opcodes). It then sleeps 1 ms, which ends the VM's scheduler pass: within one pass the
+ * VM only runs fibers that were due when it began (runtime fibers.c), so a protection tick due
+ * meanwhile waits for the pass to end. Two receive windows of skipped data (2 x 45 reads of 128
+ * bytes) fit one slice, so skipping a long message keeps up with what a pass delivers.
+ */
+const SLICE_UNITS = 96
+const UNITS_READ = 1
+const UNITS_PACKET = 4
+const UNITS_COMMAND = 40
+/** The socket's backlog is summed every this many reads (the sum walks the socket's queue). */
+const BACKLOG_CHECK_READS = 8
+/** Retained messages queued by publishRetained (e.g. discovery configs), at most. */
+const RETAINED_QUEUE_MAX = 32
+
+export type TopicHandler = (payload: Buffer, retain: boolean) => void
+
+interface Retained {
+    topic: string
+    payload: string
+}
 
 export class HemsMqtt {
     private settings: MqttSettings = null
     private topics: MqttTopics = null
     private secrets: string[] = []
-    private client: MQTTClient = null
+    private sock: Socket = null
+    private decoder: MqttDecoder = null
+    private readonly session = new MqttSession({ keepAliveS: M.keepAliveS, connectTimeoutMs: M.connectTimeoutMs })
+    private readonly limiter = new RateLimit(H.commandsPerS, H.commandBurst)
     private readonly backoff = new Backoff(M)
     private readonly events = new BoundedQueue<string>(M.eventQueueMax)
+    private readonly retained = new BoundedQueue<Retained>(RETAINED_QUEUE_MAX)
     private readonly schedule = new TelemetrySchedule(M.telemetryPeriodMs)
+    private readonly extraTopics: string[] = []
+    private readonly extraHandlers: TopicHandler[] = []
+    private readonly connectedHooks: (() => void)[] = []
     private statusDirty = true
+    private loopCommand = -1 // index in Controller.loops (common/loop-health.ts)
+    private rxBacklogPeakBytes = 0
+    private backlogCloses = 0
     /** false once the settings say there is no broker. */
     private enabled = true
     connected = false
 
     constructor(private readonly controller: Controller) {}
+
+    /** Adds an exact topic to subscribe to and its handler (call before the link starts). */
+    subscribe(topic: string, handler: TopicHandler) {
+        this.extraTopics.push(topic)
+        this.extraHandlers.push(handler)
+    }
+
+    /** Runs after every accepted CONNACK (e.g. to queue discovery messages with publishRetained). */
+    onConnected(fn: () => void) {
+        this.connectedHooks.push(fn)
+    }
+
+    /** Queues a retained message; sent one per loop turn while connected (in order). */
+    publishRetained(topic: string, payload: string) {
+        if (this.enabled) this.retained.push({ topic: topic, payload: payload })
+    }
 
     /** Queues an outlet-protection event for `<prefix>/event`. */
     protectionEvent(ev: ProtectionEvent) {
@@ -98,148 +153,246 @@ export class HemsMqtt {
         if (!s.host) {
             this.enabled = false
             while (this.events.shift() !== undefined) {}
+            while (this.retained.shift() !== undefined) {}
             this.log("no broker configured (setting mqttHost): HEMS link off")
             return
         }
         this.settings = s
         this.topics = mqttTopics(s.prefix)
+        this.decoder = new MqttDecoder(this.subscribedTopics(), H.maxPayloadBytes)
         this.log(`HEMS link on ${s.tls ? "TLS" : "plain TCP"}, topics under ${s.prefix}/`)
-        const client = new MQTTClient({
-            host: s.host,
-            port: s.port,
-            proto: s.tls ? "tls" : "tcp",
-            username: s.user ? s.user : undefined,
-            password: s.password ? s.password : undefined,
-            timeout: M.connectTimeoutMs,
-            keepAlive: M.keepAliveS,
-            pingInterval: PING_MS,
-            // Our loop below reconnects with backoff; the client's own fixed-period watchdog only
-            // runs between start() and stop(), i.e. during one attempt, and must not fire in it.
-            watchdogInterval: M.connectTimeoutMs * 2,
-            will: { topic: this.topics.online, message: "false", qos: 0, retain: true },
-        })
-        // The client logs the broker address, and traces every packet in hex (the CONNECT packet
-        // carries the user name and password): its log goes through the redaction, its trace nowhere.
-        // (DeviceScript arrow functions cannot use `this`: `self`.)
-        const self = this
-        const raw: any = client
-        raw.log = (msg: string) => self.log(msg)
-        raw.trace = (msg: string) => {}
-        client.onerror.subscribe(err => {
-            self.log("error: " + (err ? err.message : "?"))
-        })
-        this.client = client
-        await client.subscribe(this.topics.cmd, async msg => {
-            await self.onCommand(msg)
-        })
+        // Loop health: command handling is timed like the ticks (budget: one V2H tick).
+        this.loopCommand = this.controller.loops.add("mqtt_command", 0, DEVS.ticks.v2hMs)
         for (;;) {
             try {
-                await this.session(client)
+                await this.connection()
             } catch (e) {
                 this.log("connection dropped: " + ((e as Error).message || "error"))
             }
             this.connected = false
-            try {
-                await client.stop()
-            } catch (e) {}
+            await this.closeSocket()
+            // The backoff restarts only after a session proved itself (a PINGRESP): a broker that
+            // accepts and then misbehaves, or refuses our credentials, is retried ever more slowly.
+            if (this.session.proven) this.backoff.reset()
             const delayMs = this.backoff.nextDelayMs(Math.random())
             this.log(`broker unreachable or lost; next attempt in ${delayMs} ms`)
             await ds.sleep(delayMs)
         }
     }
 
-    /** One connection: connect, announce, then publish until the connection is lost. */
-    private async session(client: MQTTClient) {
-        await client.start()
-        if (!this.isUp()) return
-        this.connected = true
-        this.backoff.reset()
-        this.schedule.restart()
-        this.statusDirty = true
-        this.log("connected")
-        if (!(await this.publish(this.topics.online, "true", true))) return
-        while (this.isUp()) {
-            if (!(await this.pump())) return
-            await this.drainReceived()
-            await ds.sleep(LOOP_MS)
+    private subscribedTopics(): string[] {
+        const all = [this.topics.cmd]
+        for (const t of this.extraTopics) all.push(t)
+        return all
+    }
+
+    private async closeSocket() {
+        const sock = this.sock
+        this.sock = null
+        if (!sock) return
+        try {
+            await sock.close()
+        } catch (e) {}
+    }
+
+    /** One connection: CONNECT, then read / publish / ping until it ends (returns or throws). */
+    private async connection() {
+        const s = this.settings
+        this.sock = await connect({ host: s.host, port: s.port, proto: s.tls ? "tls" : "tcp", timeout: M.connectTimeoutMs })
+        this.decoder.reset()
+        this.session.opened(ds.millis())
+        await this.write(
+            encodeConnect({
+                clientId: "devs_" + ds.deviceIdentifier("self"),
+                keepAliveS: M.keepAliveS,
+                user: s.user,
+                password: s.password,
+                will: { topic: this.topics.online, payload: "false", retain: true },
+            }),
+        )
+        let nextPumpMs = 0
+        let reads = 0
+        for (;;) {
+            const chunk = await this.sock.recv(LOOP_MS)
+            if (chunk === null) {
+                this.session.lastCloseReason = this.decoder.midPacket() ? "closed by the broker mid-packet" : "closed by the broker"
+                throw new Error(this.session.lastCloseReason)
+            }
+            if (chunk) {
+                if (++reads % BACKLOG_CHECK_READS === 0) this.watchBacklog(chunk.length)
+                await this.take(chunk)
+                // Reads come back to back while data waits (a 1 MB message, a flood): a slice at a
+                // time (128K opcodes without yielding also panic the VM).
+                await this.spend(UNITS_READ)
+            }
+            const now = ds.millis()
+            const t = this.session.tick(now)
+            if (t === "ping") {
+                await this.write(encodePingreq())
+                this.session.pinged(now)
+            } else if (t) throw new Error(t)
+            if (this.session.isUp() && now >= nextPumpMs) {
+                nextPumpMs = now + LOOP_MS
+                await this.pump()
+                await this.spend(SLICE_UNITS) // publishing is a slice of its own
+            }
         }
     }
 
     /**
-     * Works around @devicescript/net 2.16.4: its socket handler takes ONE received chunk per
-     * wake-up, and wake-ups that come while it runs collapse into one (core emitter semantics), so
-     * after a burst some chunks wait in the socket until the next packet arrives: a command could
-     * wait indefinitely. Measured with 100 messages/s in the broker test. Wake it again while
-     * chunks are waiting (a bounded number of times per loop).
+     * Bytes received but not yet read wait in the socket's queue on the device heap: when the
+     * broker outruns the firmware beyond mqtt.rxBacklogMaxBytes, the link is closed (bounded heap).
      */
-    private async drainReceived() {
-        const raw: any = this.client
-        for (let i = 0; i < DRAIN_WAKEUPS; i++) {
-            const sock: any = raw.socket
-            if (!sock || !sock.buffers || sock.buffers.length === 0) return
-            sock.onmessage.emit(undefined)
-            await ds.sleep(DRAIN_GAP_MS)
+    private watchBacklog(justReadBytes: number) {
+        const queued: Buffer[] = (this.sock as any).buffers
+        let bytes = justReadBytes
+        if (queued) for (const b of queued) bytes += b ? b.length : 0
+        if (bytes > this.rxBacklogPeakBytes) {
+            this.rxBacklogPeakBytes = bytes
+            this.statusDirty = true
+        }
+        if (bytes > M.rxBacklogMaxBytes) {
+            this.backlogCloses++
+            throw new Error(`receive backlog of ${bytes} bytes over mqtt.rxBacklogMaxBytes (${M.rxBacklogMaxBytes}): the broker sends faster than the link can read`)
         }
     }
 
-    private isUp(): boolean {
-        const st = this.client.readyState
-        return st === MQTTState.Connected || st === MQTTState.Sending
+    /** Decodes one chunk and acts on every packet in it (throws when the connection is to end). */
+    private async take(chunk: Buffer) {
+        this.decoder.push(chunk)
+        for (;;) {
+            const p = this.decoder.next()
+            if (!p) break
+            const a = this.session.handle(p, ds.millis())
+            if (a.ackType) await this.write(encodeAck(a.ackType, a.ackId))
+            if (a.op === "close") throw new Error(a.reason)
+            if (a.op === "up") await this.up()
+            else if (a.op === "message") await this.spend(this.onMessage(a) ? UNITS_COMMAND : 0)
+            else if (a.op === "dropped") this.onDropped(a)
+            // Any packet counts: a read full of tiny packets must not hold the VM either.
+            await this.spend(UNITS_PACKET)
+        }
     }
 
-    /** Publishes what is due. false when a publish failed (the connection is gone). */
-    private async pump(): Promise<boolean> {
+    /** CONNACK accepted: subscribe, ping (the keep-alive check starts), announce. */
+    private async up() {
+        this.connected = true
+        this.schedule.restart()
+        this.statusDirty = true
+        this.log("connected")
+        await this.write(encodeSubscribe(1, this.subscribedTopics()))
+        await this.write(encodePingreq())
+        this.session.pinged(ds.millis())
+        await this.write(encodePublish(this.topics.online, "true", true))
+        for (const fn of this.connectedHooks) {
+            try {
+                fn()
+            } catch (e) {
+                this.log("connect hook error: " + ((e as Error).message || "error"))
+            }
+        }
+    }
+
+    private slice = 0
+
+    /** Counts work done; past SLICE_UNITS, sleeps 1 ms so the VM's scheduler pass ends (see SLICE_UNITS). */
+    private async spend(units: number) {
+        this.slice += units
+        if (this.slice >= SLICE_UNITS) {
+            this.slice = 0
+            await ds.sleep(1)
+        }
+    }
+
+    private async write(pkt: Buffer) {
+        await this.sock.send(pkt)
+    }
+
+    /** Publishes what is due: status and telemetry, events, one queued retained message. */
+    private async pump() {
         const now = ds.millis()
         const tele = this.schedule.due(now)
         if (tele || this.statusDirty) {
             this.statusDirty = false
             const status = this.controller.statusJson(now)
-            if (!(await this.publish(this.topics.status, JSON.stringify(status), true))) return false
-            if (tele && !(await this.publish(this.topics.telemetry, JSON.stringify(telemetryDoc(status, now, this.events.dropped)), false)))
-                return false
+            status.mqtt = this.linkFigures()
+            await this.write(encodePublish(this.topics.status, JSON.stringify(status), true))
+            if (tele) {
+                const doc = telemetryDoc(status, now, this.events.dropped)
+                doc.mqtt = status.mqtt
+                await this.write(encodePublish(this.topics.telemetry, JSON.stringify(doc), false))
+            }
         }
+        // Taken off the queue before the write: a write that fails loses that one event (QoS 0)
+        // rather than publishing it twice after the reconnect.
         for (;;) {
-            const ev = this.events.peek()
+            const ev = this.events.shift()
             if (ev === undefined) break
-            if (!(await this.publish(this.topics.event, ev, false))) return false
-            this.events.shift()
+            await this.write(encodePublish(this.topics.event, ev, false))
         }
-        return true
+        const r = this.retained.shift()
+        if (r !== undefined) await this.write(encodePublish(r.topic, r.payload, true))
     }
 
-    private async publish(topic: string, payload: string, retain: boolean): Promise<boolean> {
+    private linkFigures(): any {
+        return linkDoc({
+            session: this.session.counters,
+            decoder: this.decoder.stats,
+            commandsLimited: this.limiter.refused,
+            rxBacklogPeakBytes: this.rxBacklogPeakBytes,
+            backlogCloses: this.backlogCloses,
+        })
+    }
+
+    private onDropped(a: MqttAction) {
+        const isCmd = a.topic === this.topics.cmd
+        this.log(`message on ${a.topic} skipped: ${a.sizeBytes} bytes`)
+        this.queueEvent(oversizeDoc(a.topic, isCmd, a.sizeBytes, H.maxPayloadBytes, ds.millis()))
+    }
+
+    /** Hands a message to its topic's handler; true when that was real work (a command parsed, a handler run). */
+    private onMessage(a: MqttAction): boolean {
         try {
-            return await this.client.publish(topic, payload, 0, retain)
+            if (a.topic === this.topics.cmd) return this.onCommand(a.payload, a.retain)
+            const i = this.extraTopics.indexOf(a.topic)
+            if (i >= 0) this.extraHandlers[i](a.payload, a.retain)
+            return i >= 0
         } catch (e) {
-            this.log("publish failed: " + ((e as Error).message || "error"))
+            this.log("message handler error: " + ((e as Error).message || "error"))
+            if (a.topic === this.topics.cmd) this.queueEvent(commandEventDoc("internal error while handling the command; nothing applied", ds.millis()))
+            return true
+        }
+    }
+
+    /** A message on `<prefix>/cmd`: rate limit, then Controller.command; the result goes to `<prefix>/event`. True when parsed. */
+    private onCommand(payload: Buffer, retain: boolean): boolean {
+        const now = ds.millis()
+        // A retained command is stale by definition; applying it at every (re)connect would also
+        // restart the V2H command timeout and defeat the fallback.
+        if (retain) {
+            this.queueEvent(commandEventDoc("retained command ignored: publish commands with retain off (a stale retained command would restart the command timeout at every reconnect)", now))
             return false
         }
-    }
-
-    /** A message on `<prefix>/cmd`: through Controller.command; the result goes to `<prefix>/event`. */
-    private async onCommand(msg: MQTTMessage) {
-        try {
-            if (msg.topic !== this.topics.cmd) return
-            const now = ds.millis()
-            const bytes = msg.content ? msg.content.length : 0
-            let reason = ""
-            // A retained command is stale by definition; applying it at every (re)connect would also
-            // restart the V2H command timeout and defeat the fallback. Oversize payloads are refused
-            // on their byte count, before decoding.
-            if (msg.retain) reason = "retained command ignored: publish commands with retain off (a stale retained command would restart the command timeout at every reconnect)"
-            else if (bytes > DEVS.hems.maxPayloadBytes) reason = `payload too long: ${bytes} bytes (limit ${DEVS.hems.maxPayloadBytes})`
-            else reason = this.controller.command(msg.content.toString(), now)
-            if (reason) this.log("command rejected: " + reason)
-            this.queueEvent(commandEventDoc(reason, now))
-        } catch (e) {
-            this.log("command handler error: " + ((e as Error).message || "error"))
-            this.queueEvent(commandEventDoc("internal error while handling the command; nothing applied", ds.millis()))
+        const wasLimiting = this.limiter.limiting
+        if (!this.limiter.take(now)) {
+            this.statusDirty = true
+            if (!wasLimiting) {
+                this.log("commands rate-limited")
+                this.queueEvent(rateLimitedDoc(H.commandsPerS, H.commandBurst, now))
+            }
+            return false
         }
+        const loops = this.controller.loops
+        loops.start(this.loopCommand, now)
+        const reason = this.controller.command(payload.toString(), now)
+        loops.end(this.loopCommand, ds.millis())
+        if (reason) this.log("command rejected: " + reason)
+        this.queueEvent(commandEventDoc(reason, now))
+        return true
     }
 }
 
-/** Starts the HEMS link in the background (settings, then connection). Never throws. */
-/** Starts the link (and returns it): settings, then the connection loop. */
+/** Starts the link (and returns it): settings, then the connection loop. Never throws. */
 export function startHemsMqtt(controller: Controller): HemsMqtt {
     const link = new HemsMqtt(controller)
     link.start()

@@ -38,6 +38,11 @@ const controller = new Controller(DEVS)
 const protection = controller.protection
 const v2h = controller.v2h
 const control = startChargerControl(controller)
+// Loop health (src/core/common/loop-health.ts): every loop is timed around its run.
+const loops = controller.loops
+const LOOP_PROTECTION = loops.add("protection", DEVS.ticks.protectionMs)
+const LOOP_V2H = loops.add("v2h", DEVS.ticks.v2hMs)
+const LOOP_SUPERVISORY = loops.add("supervisory", DEVS.ticks.supervisoryMs)
 // MQTT link to a home energy manager (off unless the mqttHost setting names a broker). It
 // connects once the stored settings are back (below): a command cannot be overwritten by them.
 const hems = new HemsMqtt(controller)
@@ -242,6 +247,7 @@ async function persist() {
 
 setInterval(async () => {
     input.nowMs = ds.millis()
+    loops.start(LOOP_PROTECTION, input.nowMs)
     const st = controller.tickOutlets(input, vin.estop)
     await writeRelays()
     for (const ev of st.events) {
@@ -249,15 +255,19 @@ setInterval(async () => {
         hems.protectionEvent(ev)
         if (ev.kind === "trip") await control.sendTrip(ev.outlet, ev.reason)
     }
+    loops.end(LOOP_PROTECTION, ds.millis())
 }, DEVS.ticks.protectionMs)
 
 // Its own timer: the protection tick never waits on the inverter's register writes.
 setInterval(async () => {
+    loops.start(LOOP_V2H, ds.millis())
     await runV2h()
+    loops.end(LOOP_V2H, ds.millis())
 }, DEVS.ticks.v2hMs)
 
 let lastReasons = ""
 setInterval(async () => {
+    loops.start(LOOP_SUPERVISORY, ds.millis())
     await persist()
     const st = protection.status
     if (controller.alarmOn() && alarm.isBound)
@@ -267,4 +277,5 @@ setInterval(async () => {
         lastReasons = reasons
         console.log(`outlets: ${reasons} thermal=${st.thermalLevel} soc floor=${st.socFloorPct}`)
     }
+    loops.end(LOOP_SUPERVISORY, ds.millis())
 }, DEVS.ticks.supervisoryMs)

@@ -8,6 +8,8 @@
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { DEVS_CLI } from "../../scripts/lib/devs-cli"
+import { installHeapMonitor, type HeapMonitor } from "./vm-monitor"
+import { installSocketModel, type SocketModel } from "./socket-model"
 
 const MODULE_KEY = '"runtime/devicescript-vm/built/devicescript-vm.js"(exports, module2) {'
 
@@ -34,6 +36,8 @@ export interface DevsVm {
     sockClose(): number
     /** One VM scheduler step (the VM calls it itself from setTimeout). */
     _jd_em_process(): number
+    /** The program's GC heap as read from the VM's memory (vm-monitor.ts). */
+    heap: HeapMonitor
 }
 
 type Factory = (moduleArg?: object) => Promise<DevsVm>
@@ -103,6 +107,8 @@ export interface VmOptions {
     /** Flash storage (settings, program). The VM reads it when it is initialised, so it is set here. Default: none. */
     flashLoad?: () => Uint8Array
     flashSave?: (buf: Uint8Array) => void
+    /** How received socket data reaches the VM (socket-model.ts; default: like an ESP32's lwIP). */
+    socket?: SocketModel
 }
 
 /** Creates a VM instance (not started). Each call returns a fresh emscripten module. */
@@ -116,6 +122,9 @@ export async function createVm(opts: VmOptions = {}): Promise<DevsVm> {
     vm.sendPacket = () => {}
     vm.flashLoad = opts.flashLoad ?? null
     vm.flashSave = opts.flashSave ?? null
+    const timers = opts.timers ?? REAL_TIMERS
+    installSocketModel(vm, opts.socket, () => timers.Date.now())
+    vm.heap = installHeapMonitor(vm)
     vm.devsGcStress(!!opts.gcStress)
     vm.devsSetDeviceId(opts.deviceId ?? "0123456789abcdef")
     return vm

@@ -23,6 +23,7 @@ import { V2hSupervisor } from "./v2h/supervisor"
 import type { V2hInput, V2hStatus } from "./v2h/io"
 import { InverterWrites } from "./v2h/inverter-writes"
 import { EnergyCounter, Persisted, PersistScheduler, capture, restore, validatePersisted } from "./persist"
+import { LoopHealth } from "./common/loop-health"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist">
 
@@ -34,6 +35,8 @@ function measured(x: number, scale: number): number {
 export class Controller {
     readonly protection: OutletProtection
     readonly v2h: V2hSupervisor
+    /** The firmware's own loops (the shell registers and times them; see common/loop-health.ts). */
+    readonly loops = new LoopHealth()
     /** The inverter register writes to make after each V2H tick, in order. */
     readonly inverterWrites = new InverterWrites()
     /** The outlets' e-stop (see tickOutlets / tickV2h). */
@@ -165,6 +168,7 @@ export class Controller {
             fault_latched: v.faultLatched,
             last_fault: v.lastFault,
             last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
+            loops: this.loops.json(),
         }
     }
 }

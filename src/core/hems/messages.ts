@@ -29,6 +29,7 @@ export function telemetryDoc(status: any, nowMs: number, eventsDropped: number):
         outlets_on: status.outlets.map((o: any) => o.on),
         fault: status.fault,
         events_dropped: eventsDropped,
+        loops: status.loops,
     }
 }
 
