@@ -50,7 +50,7 @@ export function vegaSpec(inp: SpecInput): object {
                 type: "nominal" as const,
                 title: "markers",
                 scale: { domain: MARKER_KINDS, range: MARKER_KINDS.map(k => MARKER_COLORS[k]) },
-                ...(legend ? {} : { legend: null }),
+                ...(legend ? {} : { legend: null as any }),
             },
             ...(two ? { strokeDash: { field: "run", type: "nominal" as const, title: "run" } } : {}),
             tooltip: [
@@ -68,7 +68,7 @@ export function vegaSpec(inp: SpecInput): object {
         encoding: {
             x: x(),
             x2: { field: "t2" },
-            color: { field: "result", type: "nominal" as const, scale: { domain: ["pass", "fail"], range: ["#2ca02c", "#d62728"] }, legend: null },
+            color: { field: "result", type: "nominal" as const, scale: { domain: ["pass", "fail"], range: ["#2ca02c", "#d62728"] }, legend: null as any },
             tooltip: [
                 { field: "name", type: "nominal" as const, title: "expectation" },
                 { field: "result", type: "nominal" as const },
@@ -127,7 +127,7 @@ export function vegaSpec(inp: SpecInput): object {
                 encoding: {
                     x: x(null),
                     x2: { field: "t2" },
-                    y: { field: "row", type: "nominal" as const, title: null, sort: inp.stateRows },
+                    y: { field: "row", type: "nominal" as const, title: null as any, sort: inp.stateRows },
                     color: { field: "value", type: "nominal" as const, title: "state", scale: { scheme: "tableau20" }, legend: { columns: 6, symbolLimit: 120, orient: "bottom" as const } },
                     tooltip: [
                         { field: "row", type: "nominal" as const, title: "what" },
@@ -151,7 +151,7 @@ export function vegaSpec(inp: SpecInput): object {
                 encoding: {
                     x: x(),
                     x2: { field: "t2" },
-                    y: { field: "row", type: "nominal" as const, title: null, sort: inp.expectationRows, axis: { labelLimit: 320 } },
+                    y: { field: "row", type: "nominal" as const, title: null as any, sort: inp.expectationRows, axis: { labelLimit: 320 } },
                     color: { field: "result", type: "nominal" as const, title: "expectation", scale: { domain: ["pass", "fail"], range: ["#2ca02c", "#d62728"] } },
                     tooltip: [
                         { field: "name", type: "nominal" as const, title: "expectation" },
@@ -172,9 +172,9 @@ export function vegaSpec(inp: SpecInput): object {
         params: [{ name: "brush", select: { type: "interval" as const, encodings: ["x" as const] } }],
         mark: { type: "line" as const, strokeWidth: 0.8, interpolate: "linear" as const },
         encoding: {
-            x: { field: "t", type: "quantitative" as const, title: null, scale: { domain: [0, inp.durationS], nice: false } },
+            x: { field: "t", type: "quantitative" as const, title: null as any, scale: { domain: [0, inp.durationS], nice: false } },
             y: { field: "v", type: "quantitative" as const, title: "W", axis: { tickCount: 2 } },
-            color: { field: "series", type: "nominal" as const, legend: null },
+            color: { field: "series", type: "nominal" as const, legend: null as any },
             detail: { field: "run" },
             ...(two ? { strokeDash: { field: "run", type: "nominal" as const, title: "run", sort: inp.labels } } : {}),
         },

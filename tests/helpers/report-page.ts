@@ -19,7 +19,7 @@ export interface PageCheck {
     svg: { width: number; height: number; paths: number }
 }
 
-export async function checkReportPage(h: Headless, file: string, screenshot?: string): Promise<PageCheck> {
+export async function checkReportPage(h: Headless, file: string, screenshot?: `${string}.png`): Promise<PageCheck> {
     const o = await openOffline(h)
     try {
         await o.page.goto(pathToFileURL(file).href, { waitUntil: "load", timeout: 60_000 })
