@@ -8,6 +8,7 @@
 //   <prefix>/status          retained status document     <prefix>/status/online  retained "true"/"false" (last will)
 //   <prefix>/telemetry       every mqtt.telemetryPeriodMs  <prefix>/event          events, command results
 //   <prefix>/cmd             commands (JSON)
+//   <ha prefix>/<component>/<device id>/<object>/config   retained Home Assistant discovery (hems-ha.ts)
 //
 // Every handler is wrapped: an exception in the VM panics (restarts) the device.
 import * as ds from "@devicescript/core"
@@ -21,6 +22,7 @@ import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolv
 import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems-messages"
 import { ProtectionEvent } from "./core/outlet-protection"
 import { V2hEvent } from "./core/v2h-supervisor"
+import { HaAnnouncer } from "./hems-ha"
 
 const M = DEVS.mqtt
 /** The link's own loop: flushes events, publishes telemetry, notices a lost connection. */
@@ -36,6 +38,8 @@ export class HemsMqtt {
     private topics: MqttTopics = null
     private secrets: string[] = []
     private client: MQTTClient = null
+    /** Home Assistant discovery (null when the mqttHa setting switches it off). */
+    private ha: HaAnnouncer = null
     private readonly backoff = new Backoff(M)
     private readonly events = new BoundedQueue<string>(M.eventQueueMax)
     private readonly schedule = new TelemetrySchedule(M.telemetryPeriodMs)
@@ -120,6 +124,12 @@ export class HemsMqtt {
         await client.subscribe(this.topics.cmd, async msg => {
             await self.onCommand(msg)
         })
+        if (s.haDiscovery) {
+            this.ha = new HaAnnouncer(s, ds.deviceIdentifier("self"))
+            await client.subscribe(this.ha.birthTopic, async msg => {
+                self.ha.onBirth(msg)
+            })
+        }
         for (;;) {
             try {
                 await this.session(client)
@@ -146,6 +156,7 @@ export class HemsMqtt {
         this.statusDirty = true
         this.log("connected")
         if (!(await this.publish(this.topics.online, "true", true))) return
+        if (!(await this.announceHa())) return
         while (this.isUp()) {
             if (!(await this.pump())) return
             await this.drainReceived()
@@ -175,8 +186,16 @@ export class HemsMqtt {
         return st === MQTTState.Connected || st === MQTTState.Sending
     }
 
+    /** Home Assistant discovery configs, at connect and after its birth message. false when a publish failed. */
+    private async announceHa(): Promise<boolean> {
+        if (!this.ha) return true
+        const self = this
+        return await this.ha.announce(async (t, p, r) => await self.publish(t, p, r))
+    }
+
     /** Publishes what is due. false when a publish failed (the connection is gone). */
     private async pump(): Promise<boolean> {
+        if (this.ha && this.ha.due && !(await this.announceHa())) return false
         const now = ds.millis()
         const tele = this.schedule.due(now)
         if (tele || this.statusDirty) {

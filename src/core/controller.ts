@@ -20,6 +20,11 @@ function measured(x: number, scale: number): number {
 export class Controller {
     readonly protection: OutletProtection
     readonly v2h: V2hSupervisor
+    /**
+     * Energy counters, Wh: V2H discharge, V2H charge, accessory outlets (persist.ts EnergyCounter;
+     * the shell hands its array over). Published in the status for Home Assistant's Energy panel.
+     */
+    energyWh: number[] = [0, 0, 0]
 
     constructor(private readonly cfg: ControllerConfig) {
         this.protection = new OutletProtection(cfg)
@@ -88,6 +93,10 @@ export class Controller {
             fault_latched: v.faultLatched,
             last_fault: v.lastFault,
             last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
+            // Whole Wh: exact in JSON up to ~10 MWh (about 7 significant digits), coarser beyond.
+            energy_discharged_wh: Math.floor(this.energyWh[0]),
+            energy_charged_wh: Math.floor(this.energyWh[1]),
+            energy_outlets_wh: Math.floor(this.energyWh[2]),
         }
     }
 }
