@@ -7,7 +7,7 @@ import { MQTTMessage } from "@devicescript/net"
 import { BUILD_COMMIT } from "./config/build.gen"
 import { DEVS } from "./config/devs.gen"
 import { HaContext, haBirthTopic, haConfig, haConfigCount } from "./core/hems/ha-discovery"
-import { MqttSettings } from "./core/mqtt-settings"
+import { MqttSettings } from "./core/hems/mqtt-settings"
 
 export type Publish = (topic: string, payload: string, retain: boolean) => Promise<boolean>
 

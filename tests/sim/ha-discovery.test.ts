@@ -22,7 +22,7 @@ import type { TraceRow } from "../../sim/trace"
 import { settingsFlash } from "../../sim/vm/settings"
 import { DEVS } from "../../src/config/devs.gen"
 import { haConfigCount } from "../../src/core/hems/ha-discovery"
-import { mqttTopics } from "../../src/core/mqtt-settings"
+import { mqttTopics } from "../../src/core/hems/mqtt-settings"
 import { expandTilde, haConfigProblems } from "../helpers/ha-schema"
 
 const PREFIX = `charger/${SIM_DEVICE_ID}`

@@ -7,9 +7,10 @@ import nunjucks from "nunjucks"
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
 import { Controller } from "../../src/core/controller"
-import { parseCommand } from "../../src/core/hems-command"
+import { EnergyCounter } from "../../src/core/persist"
+import { parseCommand } from "../../src/core/hems/command"
 import { haBirthTopic, haConfig, haConfigCount, type HaContext } from "../../src/core/hems/ha-discovery"
-import { MAX_PREFIX_CHARS, mqttTopics } from "../../src/core/mqtt-settings"
+import { MAX_PREFIX_CHARS, mqttTopics } from "../../src/core/hems/mqtt-settings"
 import { expandTilde, haConfigProblems } from "../helpers/ha-schema"
 
 const ID = "c0ffee00c0ffee01"
@@ -66,7 +67,7 @@ describe("Home Assistant discovery configs", () => {
 
     it("every value template reads a key the status document has, and renders a value from it", () => {
         const controller = new Controller(DEVS)
-        controller.energyWh = [1234.9, 56.2, 7.8]
+        ;(controller as any).energy = new EnergyCounter([1234.9, 56.2, 7.8])
         // Measurements are null until the first readings (Home Assistant shows them as unknown);
         // filled here so the render below also catches a key path that does not exist.
         const status = JSON.parse(JSON.stringify(controller.statusJson(1000), (_, x) => (x === null ? 0 : x)))

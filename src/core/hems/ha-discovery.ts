@@ -13,7 +13,7 @@
 // Topic: <discovery prefix>/<component>/<device id>/<object id>/config.
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../../config/devs.gen"
-import { V2H_MODES } from "../hems-command"
+import { V2H_MODES } from "./command"
 
 export type HaConfigInput = Pick<DevsConfig, "v2h" | "socFloor" | "outlets" | "mqtt">
 
