@@ -1,7 +1,7 @@
 // Trace rows, their CSV form, the run summary and the scenario's expectations.
 // Numbers are written with fixed decimals so that the same run gives a byte-identical file.
-import type { Expectation, Scenario } from "./scenario/load"
-import { TRACE_COLUMNS, type TraceColumn } from "./scenario/load"
+import type { Expectation, Scenario } from "./scenario/types"
+import { TRACE_COLUMNS, type TraceColumn } from "./scenario/types"
 
 export { TRACE_COLUMNS }
 export type TraceRow = Record<TraceColumn, number | string>

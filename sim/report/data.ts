@@ -10,7 +10,7 @@
 // changing more than MAX_SEGMENTS times is thinned, by merging intervals shorter than one bucket
 // into a "several" interval that says how many changes it holds. Trips, faults, commands and
 // restarts are separate markers and are never thinned.
-import type { Expectation, Scenario } from "../scenario/load"
+import type { Expectation, Scenario } from "../scenario/types"
 import type { ExpectationResult, Summary, TraceRow } from "../trace"
 import type { FirmwareEvent, Trip } from "../engine"
 
