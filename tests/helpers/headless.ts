@@ -22,6 +22,17 @@ export const OFFLINE_FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
 
+/**
+ * Why the npm Chromium cannot run here ("" when it can): @sparticuz/chromium ships a Linux x64
+ * build only. CI (Linux x64) always runs the browser tests; elsewhere they are skipped with this
+ * reason printed, never silently.
+ */
+export function headlessUnavailable(): string {
+    if (process.platform !== "linux" || process.arch !== "x64")
+        return `browser tests skipped: @sparticuz/chromium ships a Linux x64 Chromium only (this is ${process.platform}/${process.arch})`
+    return ""
+}
+
 export interface Headless {
     browser: Browser
     close(): Promise<void>

@@ -10,7 +10,7 @@ import { buildFirmware } from "../../sim/firmware"
 import { loadScenario } from "../../sim/scenario/load"
 import { summarize, toCsv, type TraceRow } from "../../sim/trace"
 import { reportHtml, runMarkers } from "../../sim/report/html"
-import { launchHeadless, type Headless } from "../helpers/headless"
+import { headlessUnavailable, launchHeadless, type Headless } from "../helpers/headless"
 import { checkReportPage, PANEL_TITLES } from "../helpers/report-page"
 
 const DIR = join(ROOT, "sim", "scenarios")
@@ -199,7 +199,9 @@ describe("V2H end to end", () => {
     })
 })
 
-describe("report.html of every library scenario", () => {
+const noBrowser = headlessUnavailable()
+if (noBrowser) console.warn(noBrowser)
+describe.skipIf(!!noBrowser)("report.html of every library scenario", () => {
     let browser: Headless | undefined
     afterAll(async () => {
         await browser?.close()

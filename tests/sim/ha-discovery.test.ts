@@ -56,6 +56,7 @@ let rendered: { atS: number; status: any; values: Record<string, string> } | und
 let renderedAfter: { atS: number; status: any; values: Record<string, string> } | undefined
 const sent: Record<string, string> = {}
 let availability: string | undefined
+let offWarnings: string[] = []
 
 async function waitFor(what: string, pred: () => boolean, timeoutS: number) {
     const end = performance.now() + timeoutS * 1000
@@ -146,7 +147,20 @@ beforeAll(async () => {
     })()
     run = await sim
     await drive
-}, 120_000)
+
+    // Discovery switched off (setting mqttHa false), with a custom discovery prefix stored too: a
+    // short second run. Nothing may appear under either prefix, even after a birth message.
+    const offFlash = await settingsFlash({ mqttHost: "127.0.0.1", mqttPort: port, mqttTls: false, mqttHa: false, mqttHaPrefix: "ha-off" }, SIM_DEVICE_ID)
+    await ha.subscribeAsync("ha-off/#")
+    at.offStart = nowS()
+    const short = { ...scenario, durationS: 12 }
+    const offRun = simulate(short, { bytecode, speed: "realtime", flash: offFlash })
+    await waitFor("the status of the second run", () => received.some(m => m.topic === TOPICS.status && m.wallS > at.offStart + 1), 10)
+    ha.publish("ha-off/status", "online")
+    ha.publish(`${HA}/status`, "online")
+    offWarnings = (await offRun).warnings
+    at.offEnd = nowS()
+}, 150_000)
 
 afterAll(async () => {
     ha?.end(true)
@@ -235,6 +249,13 @@ describe("Home Assistant discovery with a real broker, the firmware in the VM in
     it("the priority select changes the outlet priority", () => {
         expect(renderedAfter!.status.outlet_priority).toBe(2)
         expect(renderedAfter!.values.outlet_priority).toBe("2")
+    })
+
+    it("with discovery switched off (mqttHa false) no config is published, not even after a birth message", () => {
+        expect(offWarnings.filter(w => w.includes("panic"))).toEqual([])
+        const during = received.filter(m => m.wallS > at.offStart && m.wallS <= at.offEnd)
+        expect(during.some(m => m.topic === TOPICS.status)).toBe(true) // the link itself ran
+        expect(during.filter(m => m.topic.endsWith("/config") && !m.retain)).toEqual([])
     })
 
     it("the mode select changes the mode: idle, and the inverter ramps down", () => {
