@@ -52,7 +52,8 @@ export function vegaSpec(inp: SpecInput): object {
                 scale: { domain: MARKER_KINDS, range: MARKER_KINDS.map(k => MARKER_COLORS[k]) },
                 ...(legend ? {} : { legend: null as any }),
             },
-            ...(two ? { strokeDash: { field: "run", type: "nominal" as const, title: "run" } } : {}),
+            // Dashed by run like the lines (the lines' legend explains it).
+            ...(two ? { strokeDash: { field: "run", type: "nominal" as const, sort: inp.labels, legend: null as any } } : {}),
             tooltip: [
                 { field: "t", type: "quantitative" as const, title: "t (s)", format: ".3f" },
                 { field: "kind", type: "nominal" as const },
