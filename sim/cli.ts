@@ -100,9 +100,9 @@ async function main(argv: string[]): Promise<number> {
 
     const summary = summarize(scenario, run.rows, run.trips, run)
     mkdirSync(out, { recursive: true })
-    writeFileSync(join(out, "trace.csv"), toCsv(run.rows))
+    writeFileSync(join(out, "trace.csv"), toCsv(run.rows, scenario.config.outlets.count))
     writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
-    writeFileSync(join(out, "plot.svg"), await plotSvg(scenario.name, run.rows))
+    writeFileSync(join(out, "plot.svg"), await plotSvg(scenario.name, run.rows, scenario.config.outlets.count))
     const report = join(out, "report.html")
     writeFileSync(report, reportHtml([{ label: "simulator", scenario, rows: run.rows, summary, markers: runMarkers(scenario, run) }]))
     if (run.vmLog.length) writeFileSync(join(out, "firmware.log"), run.vmLog.join("\n") + "\n")

@@ -79,8 +79,10 @@ export function plantParams(overrides: Record<string, Record<string, number | bo
 
 export async function simulate(scenario: Scenario, opts: SimOptions): Promise<SimRun> {
     const wall0 = performance.now()
-    const params = plantParams(scenario.plant, scenario.file)
     const outletCount = scenario.config.outlets.count
+    // The plant has the outlets the firmware is configured for.
+    const merged = plantParams(scenario.plant, scenario.file)
+    const params: PlantParams = { ...merged, outlets: { ...merged.outlets, count: outletCount } }
     const clock = createClock()
     const bus = createBus(clock)
     const servers = new PlantServers(bus, outletCount)
@@ -273,18 +275,15 @@ function traceRow(
     const o = plant.outlets.outlets
     const status = control.outletStatus
     const v2h = control.v2hStatus
-    const reason = (i: number) => (status ? (status.outlets[i]?.reason ?? "") : "")
+    const row: TraceRow = { t_s: tS, soc_pct: plant.battery.socPct }
+    // Per-outlet columns, grouped by kind like the CSV (outlet1_demand_w, outlet2_demand_w, ..., outlet1_w, ...).
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_demand_w`] = o[i].demandW
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_w`] = o[i].deliveredW
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_on`] = servers.relayCommand(i) ? 1 : 0
+    // The reason comes from the firmware's status; "" when it has not reported (or does not report this outlet).
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_reason`] = status ? (status.outlets[i]?.reason ?? "") : ""
     return {
-        t_s: tS,
-        soc_pct: plant.battery.socPct,
-        outlet1_demand_w: o[0]?.demandW ?? 0,
-        outlet2_demand_w: o[1]?.demandW ?? 0,
-        outlet1_w: o[0]?.deliveredW ?? 0,
-        outlet2_w: o[1]?.deliveredW ?? 0,
-        outlet1_on: servers.relayCommand(0) ? 1 : 0,
-        outlet2_on: servers.relays.length > 1 && servers.relayCommand(1) ? 1 : 0,
-        outlet1_reason: reason(0),
-        outlet2_reason: reason(1),
+        ...row,
         alarm: status ? status.alarm : "",
         buzzer: servers.buzzerOn() ? 1 : 0,
         thermal_level: status ? status.thermalLevel : 0,

@@ -1,5 +1,5 @@
 // The plant's side of the Jacdac seam: jacdac-ts servers that serve the roles the firmware
-// binds (see the README's role table) on one simulated device. Thin: they hold the latest plant
+// binds (see the role table in docs/architecture.md) on one simulated device. Thin: they hold the latest plant
 // values and report them; all physics is in sim/plant.
 import {
     BuzzerServer,

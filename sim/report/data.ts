@@ -30,7 +30,7 @@ export interface PanelDef {
     series: SeriesDef[]
 }
 
-/** Numeric panels of the report, top to bottom. */
+/** Numeric panels of the report, top to bottom (the outlets' series: panelsFor). */
 export const PANELS: PanelDef[] = [
     {
         name: "power",
@@ -42,8 +42,6 @@ export const PANELS: PanelDef[] = [
             { column: "grid_w", label: "grid (+ import)", decimals: 0 },
             { column: "house_w", label: "house", decimals: 0 },
             { column: "pv_w", label: "PV", decimals: 0 },
-            { column: "outlet1_w", label: "outlet 1", decimals: 0 },
-            { column: "outlet2_w", label: "outlet 2", decimals: 0 },
             { column: "unserved_w", label: "unserved", decimals: 0 },
         ],
     },
@@ -60,6 +58,17 @@ export const PANELS: PanelDef[] = [
     { name: "temp", title: "Inverter temperature", unit: "°C", series: [{ column: "temp_c", label: "inverter", decimals: 1 }] },
 ]
 
+const outletNumbers = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+
+/** The panels for a configuration with `outletCount` outlets (outlet N's power in the power panel). */
+export function panelsFor(outletCount: number): PanelDef[] {
+    return PANELS.map(p =>
+        p.name !== "power"
+            ? p
+            : { ...p, series: [...p.series, ...outletNumbers(outletCount).map(n => ({ column: `outlet${n}_w` as keyof TraceRow, label: `outlet ${n}`, decimals: 0 }))] },
+    )
+}
+
 export interface StateDef {
     column: keyof TraceRow
     label: string
@@ -67,12 +76,8 @@ export interface StateDef {
     names?: [string, string]
 }
 
-/** State rows of the timeline panel, top to bottom. */
+/** State rows of the timeline panel after the outlets' (statesFor), top to bottom. */
 export const STATES: StateDef[] = [
-    { column: "outlet1_on", label: "outlet 1", names: ["off", "on"] },
-    { column: "outlet1_reason", label: "outlet 1 reason" },
-    { column: "outlet2_on", label: "outlet 2", names: ["off", "on"] },
-    { column: "outlet2_reason", label: "outlet 2 reason" },
     { column: "alarm", label: "outlet alarm" },
     { column: "state", label: "V2H state" },
     { column: "v2h_mode", label: "V2H mode" },
@@ -83,6 +88,15 @@ export const STATES: StateDef[] = [
     { column: "grid_up", label: "grid", names: ["down", "up"] },
     { column: "injected_faults", label: "injected faults" },
 ]
+
+/** The state rows for `outletCount` outlets: on/off and reason per outlet, then STATES. */
+export function statesFor(outletCount: number): StateDef[] {
+    const outlets = outletNumbers(outletCount).flatMap((n): StateDef[] => [
+        { column: `outlet${n}_on` as keyof TraceRow, label: `outlet ${n}`, names: ["off", "on"] },
+        { column: `outlet${n}_reason` as keyof TraceRow, label: `outlet ${n} reason` },
+    ])
+    return [...outlets, ...STATES]
+}
 
 export type MarkerKind = "trip" | "fault" | "command" | "rejected" | "restart"
 export const MARKER_KINDS: MarkerKind[] = ["trip", "fault", "command", "rejected", "restart"]
@@ -236,9 +250,9 @@ const stateText = (d: StateDef, x: number | string) => {
 }
 
 /** Which panel an expectation's column is drawn in. */
-function panelOf(column: string | undefined): string {
+function panelOf(column: string | undefined, panels: PanelDef[]): string {
     if (!column) return "states"
-    for (const p of PANELS) if (p.series.some(s => s.column === column)) return p.name
+    for (const p of panels) if (p.series.some(s => s.column === column)) return p.name
     return "states"
 }
 
@@ -246,8 +260,10 @@ export function runData(r: ReportRun, buckets = MAX_BUCKETS): RunData {
     const rows = r.rows
     const t = rows.map(x => Number(x.t_s))
     const endS = Math.max(r.scenario.durationS, t[t.length - 1] ?? 0)
+    const n = r.scenario.config.outlets.count
+    const panels = panelsFor(n)
     const series: RunData["series"] = {}
-    for (const p of PANELS) {
+    for (const p of panels) {
         series[p.name] = {}
         for (const s of p.series) {
             const v = rows.map(x => Number(x[s.column]))
@@ -256,7 +272,7 @@ export function runData(r: ReportRun, buckets = MAX_BUCKETS): RunData {
         }
     }
     const states: RunData["states"] = {}
-    for (const d of STATES) {
+    for (const d of statesFor(n)) {
         const segs = segments(t, rows.map(x => stateText(d, x[d.column])), endS, MAX_SEGMENTS, buckets)
         states[d.label] = segs.map(s => ({ from: roundTo(s.from, 3), to: roundTo(s.to, 3), value: s.value }))
     }
@@ -265,7 +281,7 @@ export function runData(r: ReportRun, buckets = MAX_BUCKETS): RunData {
     const pi: number[] = []
     for (let i = 0; i < rows.length; i += step) pi.push(i)
     const probe: RunData["probe"] = { t: pi.map(i => roundTo(t[i], 3)), values: {} }
-    for (const p of PANELS) {
+    for (const p of panels) {
         probe.values[p.name] = {}
         for (const s of p.series) probe.values[p.name][s.label] = pi.map(i => roundTo(Number(rows[i][s.column]), s.decimals))
     }
@@ -273,7 +289,7 @@ export function runData(r: ReportRun, buckets = MAX_BUCKETS): RunData {
     const expectations = r.scenario.expectations.map((e, i) => {
         const w = expectationWindow(e, r.scenario.durationS)
         const res = results[i] ?? { name: e.name, pass: false, detail: "not evaluated" }
-        return { name: res.name, pass: res.pass, detail: res.detail, fromS: w.fromS, toS: w.toS, panel: panelOf(w.column) }
+        return { name: res.name, pass: res.pass, detail: res.detail, fromS: w.fromS, toS: w.toS, panel: panelOf(w.column, panels) }
     })
     return { label: r.label, series, states, probe, markers: r.markers, expectations, sourceSamples: rows.length }
 }

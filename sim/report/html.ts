@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { MAX_BUCKETS, runData, STATES, type ReportRun, type RunData } from "./data"
+import { MAX_BUCKETS, runData, statesFor, type ReportRun, type RunData } from "./data"
 import { vegaSpec } from "./spec"
 
 const require = createRequire(import.meta.url)
@@ -71,9 +71,10 @@ function energyTable(runs: ReportRun[]): string {
                 return e.pv + e.grid_import + e.inverter_discharge - e.house - e.grid_export - e.inverter_charge
             },
         ],
-        ["outlet 1 (from the traction battery)", r => r.summary.energy_wh.outlet1],
-        ["outlet 2 (from the traction battery)", r => r.summary.energy_wh.outlet2],
     ]
+    const outlets = Math.max(...runs.map(r => r.scenario.config.outlets.count))
+    for (let n = 1; n <= outlets; n++)
+        lines.push([`outlet ${n} (from the traction battery)`, r => (r.summary.energy_wh as Record<string, number>)[`outlet${n}`] ?? NaN])
     const rows = lines.map(([name, f]) => [td(name), ...runs.map(r => td(fmt(f(r), 1), "num"))])
     rows.push([td("SoC start → end (%)"), ...runs.map(r => td(`${fmt(r.summary.soc_pct.start, 2)} → ${fmt(r.summary.soc_pct.end, 2)}`, "num"))])
     const head = ["energy (Wh, integrated from the trace)", ...runs.map(r => (runs.length > 1 ? r.label : "Wh"))]
@@ -143,7 +144,8 @@ export function reportHtml(runs: ReportRun[]): string {
     const spec = vegaSpec({
         durationS,
         labels: runs.map(r => r.label),
-        stateRows: runs.flatMap(r => STATES.map(d => pre(r.label) + d.label)),
+        outletCount: Math.max(...runs.map(r => r.scenario.config.outlets.count)),
+        stateRows: runs.flatMap(r => statesFor(r.scenario.config.outlets.count).map(d => pre(r.label) + d.label)),
         expectationRows: data.flatMap(d => d.expectations.map((e, i) => pre(d.label) + (i + 1) + ". " + e.name)),
     })
     const passed = runs.every(r => r.summary.passed)

@@ -9,7 +9,7 @@
 // two runs (a --compare), both are drawn on the same axes: lines dashed by run, timeline rows
 // and expectations prefixed by the run's label.
 import * as vl from "vega-lite"
-import { MARKER_KINDS, PANELS } from "./data"
+import { MARKER_KINDS, PANELS, panelsFor } from "./data"
 
 const WIDTH = 1000
 export const MARKER_COLORS: Record<string, string> = {
@@ -26,6 +26,8 @@ export const DATASETS = ["overview", "markers", "windows", "states", "expectatio
 export interface SpecInput {
     durationS: number
     labels: string[]
+    /** The most outlets of the runs (their power series). */
+    outletCount: number
     /** Timeline rows in display order (already prefixed by run label when there are two runs). */
     stateRows: string[]
     expectationRows: string[]
@@ -188,7 +190,7 @@ export function vegaSpec(inp: SpecInput): object {
         config: { view: { stroke: "#ccc" }, legend: { labelLimit: 240 } },
         spacing: 18,
         resolve: { scale: { x: "independent", color: "independent", strokeDash: "independent" }, legend: { color: "independent" } },
-        vconcat: [overview, ...PANELS.map((p, i) => numericPanel(p, false)), timeline, expectations] as any,
+        vconcat: [overview, ...panelsFor(inp.outletCount).map(p => numericPanel(p, false)), timeline, expectations] as any,
     }
     return vl.compile(top).spec
 }

@@ -1,5 +1,5 @@
-// Reads scenario files (simulator and hardware-in-the-loop bench). The format is README.md next to
-// this file; the types are types.ts, the validation validate.ts. Unreadable files and JSON syntax
+// Reads scenario files (simulator and hardware-in-the-loop bench). The format is docs/scenarios.md;
+// the types are types.ts, the validation validate.ts. Unreadable files and JSON syntax
 // errors (with line and column) are ScenarioErrors like every other problem.
 import { readFileSync } from "node:fs"
 import { parseJsonText } from "../../scripts/lib/schema-errors"

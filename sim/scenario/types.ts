@@ -1,16 +1,21 @@
-// The types of a normalised scenario (the file format is README.md next to this file, its schema
+// The types of a normalised scenario (the file format is docs/scenarios.md, its schema
 // scenario.schema.json) and the name lists the schema must agree with (tests/unit/scenario.test.ts
 // checks each list against the schema). Validation: validate.ts; reading files: load.ts.
 import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlets/protection"
+import { readFileSync } from "node:fs"
 import type { DevsConfig } from "../../src/config/devs.gen"
+import { DEVS_SCHEMA } from "../../scripts/lib/devs-config"
 import { V2H_MODES, type V2hMode } from "../../src/core/hems/command"
 
+/** The most accessory outlets a configuration may have (devs.schema.json outlets.count maximum). */
+export const MAX_OUTLETS: number = JSON.parse(readFileSync(DEVS_SCHEMA, "utf8")).properties.outlets.properties.count.maximum
+const outletNumbers = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+
+/** Faults a scenario can inject; the outlet ones exist for outlets 1..MAX_OUTLETS (only configured outlets are accepted). */
 export const FAULT_NAMES = [
-    "outlet1_meter_stale",
-    "outlet2_meter_stale",
+    ...outletNumbers(MAX_OUTLETS).map(n => `outlet${n}_meter_stale` as const),
     "battery_stale",
-    "outlet1_relay_welded",
-    "outlet2_relay_welded",
+    ...outletNumbers(MAX_OUTLETS).map(n => `outlet${n}_relay_welded` as const),
     "contactor_welded",
     "grid_relay_welded",
     "estop",
@@ -19,17 +24,11 @@ export const FAULT_NAMES = [
 ] as const
 export type FaultName = (typeof FAULT_NAMES)[number]
 
-export const TRACE_COLUMNS = [
-    "t_s",
-    "soc_pct",
-    "outlet1_demand_w",
-    "outlet2_demand_w",
-    "outlet1_w",
-    "outlet2_w",
-    "outlet1_on",
-    "outlet2_on",
-    "outlet1_reason",
-    "outlet2_reason",
+/** Per-outlet trace columns, outlet<N>_<kind>, grouped by kind (all outlets' demand, then all outlets' power, ...). */
+export const OUTLET_COLUMN_KINDS = ["demand_w", "w", "on", "reason"] as const
+export type OutletColumn = `outlet${number}_${(typeof OUTLET_COLUMN_KINDS)[number]}`
+
+const SITE_COLUMNS = [
     "alarm",
     "buzzer",
     "thermal_level",
@@ -52,7 +51,22 @@ export const TRACE_COLUMNS = [
     "fault",
     "injected_faults",
 ] as const
-export type TraceColumn = (typeof TRACE_COLUMNS)[number]
+export type TraceColumn = "t_s" | "soc_pct" | OutletColumn | (typeof SITE_COLUMNS)[number]
+
+/** The trace's columns, in CSV order, for a configuration with `outletCount` outlets. */
+export function traceColumns(outletCount: number): TraceColumn[] {
+    const outlets = OUTLET_COLUMN_KINDS.flatMap(kind => outletNumbers(outletCount).map(n => `outlet${n}_${kind}` as OutletColumn))
+    return ["t_s", "soc_pct", ...outlets, ...SITE_COLUMNS]
+}
+
+/** Every column a scenario may name (the trace has the outlet columns of its configured outlets only). */
+export const TRACE_COLUMNS: readonly TraceColumn[] = traceColumns(MAX_OUTLETS)
+
+/** The outlet a column, fault name or similar belongs to ("outlet3_w" -> 3), or undefined. */
+export function outletOf(name: string): number | undefined {
+    const m = /^outlet(\d+)_/.exec(name)
+    return m ? Number(m[1]) : undefined
+}
 
 /** The modes a `hems` event may name: the firmware's own list (src/core/hems-command.ts). */
 export const HEMS_MODES: readonly V2hMode[] = V2H_MODES
@@ -73,7 +87,7 @@ export const EXPECTATION_CHECKS = ["max_le", "min_ge", "always_eq", "final_eq", 
 export type ExpectationCheck = (typeof EXPECTATION_CHECKS)[number]
 
 /** 1-based accessory-outlet number. */
-export type OutletNumber = 1 | 2
+export type OutletNumber = number
 
 /**
  * A `hems` event's command as the scenario wrote it: the firmware's wire JSON (snake_case keys,

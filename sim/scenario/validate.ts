@@ -19,6 +19,7 @@ import {
     EVENT_ACTIONS,
     EXPECTATION_CHECKS,
     ScenarioError,
+    outletOf,
     type Expectation,
     type GridEvent,
     type Scenario,
@@ -107,10 +108,17 @@ export function validateScenario(value: unknown, file: string, options: Validate
     }
     const outletCount: number | undefined = config?.outlets.count
     const schemaMaxOutlet: number = schema.definitions.outlet.maximum
-    // Only numbers the schema accepts: an outlet 3 is already reported as "must be <= 2".
+    const notConfigured = (n: number) => `outlet ${n} is not configured (config outlets.count = ${outletCount})`
+    // Only numbers the schema accepts: an outlet 5 is already reported as "must be <= 4".
     const checkOutlet = (n: unknown, path: string) => {
         if (outletCount !== undefined && Number.isInteger(n) && (n as number) <= schemaMaxOutlet && (n as number) > outletCount)
-            problems.push(`${path} = ${n}: must be <= config outlets.count (${outletCount})`)
+            problems.push(`${path} = ${n}: ${notConfigured(n as number)}`)
+    }
+    /** A fault name or column of an outlet (outlet3_w) names a configured one; others are the schema's to judge. */
+    const checkOutletName = (name: unknown, path: string) => {
+        const n = typeof name === "string" ? outletOf(name) : undefined
+        if (outletCount !== undefined && n !== undefined && n > outletCount && n <= schemaMaxOutlet)
+            problems.push(`${path} = ${JSON.stringify(name)}: ${notConfigured(n)}`)
     }
     const checkTime = (t: unknown, path: string) => {
         if (durationS !== undefined && isNumber(t) && t > durationS) problems.push(`${path} = ${t}: must be <= duration_s (${durationS})`)
@@ -138,6 +146,7 @@ export function validateScenario(value: unknown, file: string, options: Validate
         }
         checkTime(ev.at_s, `${path}/at_s`)
         if (has(ev, "outlet")) checkOutlet(ev.outlet, `${path}/outlet`)
+        for (const k of ["fault", "clear_fault"]) if (has(ev, k)) checkOutletName(ev[k], `${path}/${k}`)
         if (isObject(ev.hems) && has(ev.hems, "outlet_priority")) checkOutlet(ev.hems.outlet_priority, `${path}/hems/outlet_priority`)
         if (ev.grid === "down")
             for (const k of ["grid_v", "grid_hz"]) if (has(ev, k)) problems.push(`${path}/${k}: only allowed when grid is "up"`)
@@ -178,13 +187,19 @@ export function validateScenario(value: unknown, file: string, options: Validate
         pair("mean_between", "low must be <= high")
         if (Array.isArray(ex.between_s)) checkTime(ex.between_s[1], `${path}/between_s/1`)
         if (isObject(ex.trip) && has(ex.trip, "outlet")) checkOutlet(ex.trip.outlet, `${path}/trip/outlet`)
+        if (has(ex, "column")) checkOutletName(ex.column, `${path}/column`)
         if (problems.length === before && durationS !== undefined) expectations.push(normaliseExpectation(ex, i, durationS))
     })
 
     // The plant overrides name real parameters of the simulator's plant models (checked once
     // their shape is right).
-    if (isObject(value.plant) && !problems.some(p => p.startsWith("/plant")))
+    if (isObject(value.plant) && !problems.some(p => p.startsWith("/plant"))) {
         problems.push(...mergePlantParams(value.plant).problems)
+        // The plant has as many outlets as the firmware is configured for.
+        const count = isObject(value.plant.outlets) ? value.plant.outlets.count : undefined
+        if (count !== undefined && outletCount !== undefined && count !== outletCount)
+            problems.push(`/plant/outlets/count = ${showValue(count)}: must equal config outlets.count (${outletCount}); leave it out, the plant follows the config`)
+    }
 
     if (problems.length) throw new ScenarioError(file, [...new Set(problems)])
 

@@ -7,7 +7,8 @@ import { ROOT } from "../../scripts/lib/devs-config"
 import { MAX_BUCKETS, minMaxIndices, runData, segments, type ReportRun } from "../../sim/report/data"
 import { reportHtml } from "../../sim/report/html"
 import { loadScenario } from "../../sim/scenario/load"
-import { summarize, TRACE_COLUMNS, type TraceRow } from "../../sim/trace"
+import { summarize, type TraceRow } from "../../sim/trace"
+import { traceColumns } from "../../sim/scenario/types"
 
 /** Upper bound for a 24 h report (the vega runtime alone is ~0.5 MB). */
 const DAY_PAGE_MAX_BYTES = 3_000_000
@@ -16,7 +17,7 @@ function syntheticRows(n: number, dtS: number, spikeAt: number): TraceRow[] {
     const rows: TraceRow[] = []
     for (let i = 0; i < n; i++) {
         const r: any = {}
-        for (const c of TRACE_COLUMNS) r[c] = 0
+        for (const c of traceColumns(2)) r[c] = 0
         r.t_s = i * dtS
         r.soc_pct = 85 - (i / n) * 40
         r.house_w = 350 + 100 * Math.sin(i / 500)

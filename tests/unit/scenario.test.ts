@@ -232,9 +232,34 @@ describe("scenario: valid files and normalisation", () => {
                 }),
             ),
         ).toEqual([
-            "/events/0/outlet = 2: must be <= config outlets.count (1)",
-            "/events/1/hems/outlet_priority = 2: must be <= config outlets.count (1)",
-            "/expect/0/trip/outlet = 2: must be <= config outlets.count (1)",
+            "/events/0/outlet = 2: outlet 2 is not configured (config outlets.count = 1)",
+            "/events/1/hems/outlet_priority = 2: outlet 2 is not configured (config outlets.count = 1)",
+            "/expect/0/trip/outlet = 2: outlet 2 is not configured (config outlets.count = 1)",
+        ])
+    })
+
+    it("accepts events, faults and columns of every configured outlet, and names an outlet that is not configured", () => {
+        const three = {
+            config: { outlets: { count: 3 } },
+            events: [
+                { at_s: 1, outlet: 3, load_w: 5 },
+                { at_s: 2, fault: "outlet3_relay_welded" },
+                { at_s: 3, clear_fault: "outlet3_meter_stale" },
+            ],
+            expect: [{ column: "outlet3_w", max_le: 1500 }, { trip: { outlet: 3, reason: "shed" }, between_s: [0, 1] }],
+        }
+        const s = validateScenario(withKeys(three), "x.json")
+        expect(s.events.map(e => e.kind)).toEqual(["outlet_load", "fault", "fault"])
+        expect(s.expectations).toHaveLength(2)
+        expect(problemsOf(withKeys({ ...three, config: { outlets: { count: 2 } } }))).toEqual([
+            "/events/0/outlet = 3: outlet 3 is not configured (config outlets.count = 2)",
+            '/events/1/fault = "outlet3_relay_welded": outlet 3 is not configured (config outlets.count = 2)',
+            '/events/2/clear_fault = "outlet3_meter_stale": outlet 3 is not configured (config outlets.count = 2)',
+            '/expect/0/column = "outlet3_w": outlet 3 is not configured (config outlets.count = 2)',
+            "/expect/1/trip/outlet = 3: outlet 3 is not configured (config outlets.count = 2)",
+        ])
+        expect(problemsOf(withKeys({ ...three, config: { outlets: { count: 4 } }, plant: { outlets: { count: 3 } } }))).toEqual([
+            "/plant/outlets/count = 3: must equal config outlets.count (4); leave it out, the plant follows the config",
         ])
     })
 
@@ -259,10 +284,10 @@ describe("scenario: valid files and normalisation", () => {
         expect(s.events).toEqual([{ kind: "pv", atS: 1, index: 0, w: 10 }])
     })
 
-    it("the example in sim/scenario/README.md is valid", () => {
-        const readme = readFileSync(join(SCENARIO_SCHEMA, "..", "README.md"), "utf8")
+    it("the example in docs/scenarios.md is valid", () => {
+        const readme = readFileSync(join(SCENARIO_SCHEMA, "..", "..", "..", "docs", "scenarios.md"), "utf8")
         const example = /```json\n([\s\S]*?)```/.exec(readme)[1]
-        const s = validateScenario(JSON.parse(example), "README.md")
+        const s = validateScenario(JSON.parse(example), "docs/scenarios.md")
         expect(s.events.map(e => e.kind)).toEqual(["outlet_load", "outlet_load", "hems", "grid"])
         expect(s.expectations.map(e => e.kind)).toEqual(["no_trip", "trip", "always_eq", "min_ge"])
     })
@@ -367,7 +392,8 @@ describe("scenario: problems", () => {
     })
 
     it("checks outlet events", () => {
-        expect(problemsOf(withEvents({ at_s: 1, outlet: 3, load_w: 5 }))).toEqual(["/events/0/outlet = 3: must be <= 2"])
+        expect(problemsOf(withEvents({ at_s: 1, outlet: 3, load_w: 5 }))).toEqual(["/events/0/outlet = 3: outlet 3 is not configured (config outlets.count = 2)"])
+        expect(problemsOf(withEvents({ at_s: 1, outlet: 5, load_w: 5 }))).toEqual(["/events/0/outlet = 5: must be <= 4"])
         expect(problemsOf(withEvents({ at_s: 1, outlet: 0, load_w: 5 }))).toEqual(["/events/0/outlet = 0: must be >= 1"])
         expect(problemsOf(withEvents({ at_s: 1, outlet: 1.5, load_w: 5 }))).toEqual(["/events/0/outlet = 1.5: must be integer"])
         expect(problemsOf(withEvents({ at_s: 1, outlet: 1 }))).toEqual(["/events/0/load_w: required key is missing"])
@@ -407,7 +433,7 @@ describe("scenario: problems", () => {
             '/events/0/hems/mode = "turbo": must be one of "idle", "setpoint", "self_consumption", "pv_surplus", "schedule"',
             '/events/0/hems/setpoint_w = "5": must be number',
             "/events/0/hems/soc_floor_pct = 101: must be <= 100",
-            "/events/0/hems/outlet_priority = 3: must be <= 2",
+            "/events/0/hems/outlet_priority = 3: outlet 3 is not configured (config outlets.count = 2)",
         ])
         expect(problemsOf(withEvents({ at_s: 1, hems: "idle" }))).toEqual(['/events/0/hems = "idle": must be object'])
     })
@@ -436,9 +462,9 @@ describe("scenario: problems", () => {
             "/events/4/grid_hz = -50: must be > 0",
             '/events/5/grid_v: only allowed when grid is "up"',
             '/events/5/grid_hz: only allowed when grid is "up"',
-            '/events/6/fault = "fire": must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
+            '/events/6/fault = "fire": must be one of "outlet1_meter_stale", "outlet2_meter_stale", "outlet3_meter_stale", "outlet4_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "outlet3_relay_welded", "outlet4_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
             "/events/7/clear_fault = 1: must be string",
-            '/events/7/clear_fault = 1: must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
+            '/events/7/clear_fault = 1: must be one of "outlet1_meter_stale", "outlet2_meter_stale", "outlet3_meter_stale", "outlet4_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "outlet3_relay_welded", "outlet4_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
         ])
     })
 
