@@ -57,8 +57,10 @@ if (configOk) {
     })
     let unitPassed = 0
     let unitFailed = 0
+    let unitSkipped = 0
     try {
         const r = JSON.parse(readFileSync(report, "utf8"))
+        unitSkipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
         unitPassed = r.numPassedTests
         unitFailed = r.numFailedTests + (r.numTotalTestSuites > 0 && r.success === false && r.numFailedTests === 0 ? 1 : 0)
     } catch {
@@ -66,7 +68,7 @@ if (configOk) {
     }
     if (vit.status !== 0 && unitFailed === 0) unitFailed = 1
     if (unitPassed === 0) unitFailed = Math.max(unitFailed, 1) // ran no test: a failure
-    console.log(`unit: ${unitPassed} passed, ${unitFailed} failed`)
+    console.log(`unit: ${unitPassed} passed, ${unitFailed} failed${unitSkipped ? `, ${unitSkipped} SKIPPED (see the reasons printed above)` : ""}`)
     passed += unitPassed
     failed += unitFailed
     if (unitFailed) failures.push("vitest")

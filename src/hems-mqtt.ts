@@ -11,8 +11,9 @@
 // Topics (docs/mqtt.md): <prefix>/status (retained), <prefix>/status/online (retained, last will),
 // <prefix>/telemetry, <prefix>/event, <prefix>/cmd (commands, JSON). Robustness: docs/mqtt-robustness.md.
 // Extension points (e.g. Home Assistant discovery): subscribe(topic, handler) before the link
-// starts adds an exact topic and its handler; publishRetained(topic, payload) queues a retained
-// message, sent one per loop turn while connected; onConnected(fn) runs after every CONNACK.
+// starts adds an exact topic and its handler; onConnected(fn) runs after every CONNACK. Home
+// Assistant discovery (hems-ha.ts) uses both, and its configs go out one retained message per
+// loop turn (pump): <ha prefix>/<component>/<device id>/<object>/config.
 //
 // Every handler is wrapped: an exception in the VM panics (restarts) the device.
 import * as ds from "@devicescript/core"
@@ -30,6 +31,7 @@ import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodeSubscribe
 import { MqttDecoder } from "./core/hems/mqtt-decoder"
 import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
 import { RateLimit } from "./core/hems/rate-limit"
+import { HaAnnouncer } from "./hems-ha"
 import { linkDoc, oversizeDoc, rateLimitedDoc } from "./core/hems/link-messages"
 
 const M = DEVS.mqtt
@@ -50,15 +52,8 @@ const UNITS_PACKET = 4
 const UNITS_COMMAND = 40
 /** The socket's backlog is summed every this many reads (the sum walks the socket's queue). */
 const BACKLOG_CHECK_READS = 8
-/** Retained messages queued by publishRetained (e.g. discovery configs), at most. */
-const RETAINED_QUEUE_MAX = 32
 
 export type TopicHandler = (payload: Buffer, retain: boolean) => void
-
-interface Retained {
-    topic: string
-    payload: string
-}
 
 export class HemsMqtt {
     private settings: MqttSettings = null
@@ -70,11 +65,12 @@ export class HemsMqtt {
     private readonly limiter = new RateLimit(H.commandsPerS, H.commandBurst)
     private readonly backoff = new Backoff(M)
     private readonly events = new BoundedQueue<string>(M.eventQueueMax)
-    private readonly retained = new BoundedQueue<Retained>(RETAINED_QUEUE_MAX)
     private readonly schedule = new TelemetrySchedule(M.telemetryPeriodMs)
     private readonly extraTopics: string[] = []
     private readonly extraHandlers: TopicHandler[] = []
     private readonly connectedHooks: (() => void)[] = []
+    /** Home Assistant discovery (null when the mqttHa setting switches it off). */
+    private ha: HaAnnouncer = null
     private statusDirty = true
     private loopCommand = -1 // index in Controller.loops (common/loop-health.ts)
     private rxBacklogPeakBytes = 0
@@ -91,14 +87,9 @@ export class HemsMqtt {
         this.extraHandlers.push(handler)
     }
 
-    /** Runs after every accepted CONNACK (e.g. to queue discovery messages with publishRetained). */
+    /** Runs after every accepted CONNACK (e.g. to restart the discovery announcement). */
     onConnected(fn: () => void) {
         this.connectedHooks.push(fn)
-    }
-
-    /** Queues a retained message; sent one per loop turn while connected (in order). */
-    publishRetained(topic: string, payload: string) {
-        if (this.enabled) this.retained.push({ topic: topic, payload: payload })
     }
 
     /** Queues an outlet-protection event for `<prefix>/event`. */
@@ -153,12 +144,17 @@ export class HemsMqtt {
         if (!s.host) {
             this.enabled = false
             while (this.events.shift() !== undefined) {}
-            while (this.retained.shift() !== undefined) {}
             this.log("no broker configured (setting mqttHost): HEMS link off")
             return
         }
         this.settings = s
         this.topics = mqttTopics(s.prefix)
+        if (s.haDiscovery) {
+            const ha = new HaAnnouncer(s, ds.deviceIdentifier("self"))
+            this.ha = ha
+            this.subscribe(ha.birthTopic, (payload, retain) => ha.onBirth(payload, retain))
+            this.onConnected(() => ha.restart())
+        }
         this.decoder = new MqttDecoder(this.subscribedTopics(), H.maxPayloadBytes)
         this.log(`HEMS link on ${s.tls ? "TLS" : "plain TCP"}, topics under ${s.prefix}/`)
         // Loop health: command handling is timed like the ticks (budget: one V2H tick).
@@ -308,7 +304,7 @@ export class HemsMqtt {
         await this.sock.send(pkt)
     }
 
-    /** Publishes what is due: status and telemetry, events, one queued retained message. */
+    /** Publishes what is due: status and telemetry, events, the next discovery config. */
     private async pump() {
         const now = ds.millis()
         const tele = this.schedule.due(now)
@@ -330,8 +326,10 @@ export class HemsMqtt {
             if (ev === undefined) break
             await this.write(encodePublish(this.topics.event, ev, false))
         }
-        const r = this.retained.shift()
-        if (r !== undefined) await this.write(encodePublish(r.topic, r.payload, true))
+        if (this.ha) {
+            const c = this.ha.next()
+            if (c) await this.write(encodePublish(c.topic, c.payload, true))
+        }
     }
 
     private linkFigures(): any {

@@ -46,11 +46,12 @@ function mqttChecks(m: any): string[] {
     const out: string[] = []
     if (!(m.backoffMinMs <= m.backoffMaxMs))
         out.push(`/mqtt/backoffMinMs = ${m.backoffMinMs}: must not exceed backoffMaxMs (${m.backoffMaxMs})`)
-    const p: string = m.defaultPrefix
-    const bad = [...p].find(ch => !/[A-Za-z0-9_\-\/]/.test(ch))
-    if (bad !== undefined) out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: character ${JSON.stringify(bad)} not allowed (letters, digits, -, _, /)`)
-    else if (p.startsWith("/") || p.endsWith("/") || p.includes("//"))
-        out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: no empty topic level (no leading, trailing or double /)`)
+    for (const [path, p] of [["/mqtt/defaultPrefix", m.defaultPrefix], ["/mqtt/homeAssistant/defaultPrefix", m.homeAssistant.defaultPrefix]] as [string, string][]) {
+        const bad = [...p].find(ch => !/[A-Za-z0-9_\-\/]/.test(ch))
+        if (bad !== undefined) out.push(`${path} = ${JSON.stringify(p)}: character ${JSON.stringify(bad)} not allowed (letters, digits, -, _, /)`)
+        else if (p.startsWith("/") || p.endsWith("/") || p.includes("//"))
+            out.push(`${path} = ${JSON.stringify(p)}: no empty topic level (no leading, trailing or double /)`)
+    }
     return out
 }
 

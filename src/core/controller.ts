@@ -169,6 +169,10 @@ export class Controller {
             last_fault: v.lastFault,
             last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
             loops: this.loops.json(),
+            // Whole Wh: exact in JSON up to ~10 MWh (about 7 significant digits), coarser beyond.
+            energy_discharged_wh: Math.floor(this.energy.wh[0]),
+            energy_charged_wh: Math.floor(this.energy.wh[1]),
+            energy_outlets_wh: Math.floor(this.energy.wh[2]),
         }
     }
 }

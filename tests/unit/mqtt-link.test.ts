@@ -88,13 +88,14 @@ describe("broker settings", () => {
     it("nothing stored: link off, defaults, no problem", () => {
         const r = resolve({})
         expect(r.problems).toEqual([])
-        expect(r.settings).toEqual({ host: "", port: M.defaultTlsPort, tls: M.defaultTls, user: "", password: "", prefix: `${M.defaultPrefix}/${ID}` })
+        const ha = { haDiscovery: M.homeAssistant.defaultEnabled, haPrefix: M.homeAssistant.defaultPrefix }
+        expect(r.settings).toEqual({ host: "", port: M.defaultTlsPort, tls: M.defaultTls, user: "", password: "", prefix: `${M.defaultPrefix}/${ID}`, ...ha })
     })
 
     it("valid values are used; the port default follows TLS", () => {
-        const r = resolve({ mqttHost: "broker.local", mqttTls: false, mqttUser: "u", mqttPass: "p", mqttPrefix: "site/ev-1" })
+        const r = resolve({ mqttHost: "broker.local", mqttTls: false, mqttUser: "u", mqttPass: "p", mqttPrefix: "site/ev-1", mqttHa: false, mqttHaPrefix: "ha/disc" })
         expect(r.problems).toEqual([])
-        expect(r.settings).toEqual({ host: "broker.local", port: M.defaultPort, tls: false, user: "u", password: "p", prefix: "site/ev-1" })
+        expect(r.settings).toEqual({ host: "broker.local", port: M.defaultPort, tls: false, user: "u", password: "p", prefix: "site/ev-1", haDiscovery: false, haPrefix: "ha/disc" })
         expect(resolve({ mqttHost: "10.0.0.2", mqttPort: 18883 }).settings.port).toBe(18883)
     })
 
@@ -118,6 +119,11 @@ describe("broker settings", () => {
         [{ mqttPrefix: "a//b" }, "mqttPrefix", "prefix", `${M.defaultPrefix}/${ID}`],
         [{ mqttPrefix: "" }, "mqttPrefix", "prefix", `${M.defaultPrefix}/${ID}`],
         [{ mqttPrefix: ["x"] }, "mqttPrefix", "prefix", `${M.defaultPrefix}/${ID}`],
+        [{ mqttHa: "on" }, "mqttHa", "haDiscovery", M.homeAssistant.defaultEnabled],
+        [{ mqttHa: 1 }, "mqttHa", "haDiscovery", M.homeAssistant.defaultEnabled],
+        [{ mqttHaPrefix: "ha/#" }, "mqttHaPrefix", "haPrefix", M.homeAssistant.defaultPrefix],
+        [{ mqttHaPrefix: "" }, "mqttHaPrefix", "haPrefix", M.homeAssistant.defaultPrefix],
+        [{ mqttHaPrefix: 7 }, "mqttHaPrefix", "haPrefix", M.homeAssistant.defaultPrefix],
     ])("bad %j: reported by key, listed for deletion, the default used instead", (stored, key, field, fallback) => {
         const r = resolve(stored)
         expect(r.problems).toHaveLength(1)
