@@ -1,9 +1,9 @@
 // The closed loop: the firmware bytecode in the DeviceScript VM, a jacdac-ts bus, the plant's
 // servers and the pure plant model, all on one virtual clock, driven by a scenario.
-import { EVENT, REPORT_UPDATE, type JDRegister, type JDService } from "jacdac-ts"
+import { EVENT, REPORT_UPDATE, type JDBus, type JDRegister, type JDService } from "jacdac-ts"
 import { bridge, createBus } from "./bus"
 import { connectHub } from "./tcp-link"
-import { createClock, vmTimers } from "./clock"
+import { createClock, vmTimers, type Clock } from "./clock"
 import {
     initialPlant,
     mergePlantParams,
@@ -74,6 +74,8 @@ export interface SimRun {
     warnings: string[]
     wallS: number
     vmLog: string[]
+    /** Set when an external driver stopped the run (RunContext.abort). */
+    aborted?: string
 }
 
 export interface SimOptions {
@@ -90,6 +92,25 @@ export interface SimOptions {
     flash?: Uint8Array
     /** Called with every line the VM prints (also those not kept). */
     onVmLog?: (line: string) => void
+    /** ...or the firmware is behind another link (the HIL bench: a serial port, a hub): connects the bus, returns a disconnect. */
+    connect?: (bus: JDBus) => Promise<() => void>
+    /** Called once the bus, the plant's servers and the link are up, before t = 0 (the HIL bench pins roles and watches the link). */
+    onStart?: (run: RunContext) => void
+    /** Real-time runs: called after every paced step with how far virtual time lags the wall clock (ms; < 0 = ahead). */
+    onPace?: (lagMs: number, nowMs: number) => void
+    /** A firmware_restart event when the firmware is not in the in-process VM (the bench resets the board). */
+    restartFirmware?: () => Promise<void>
+}
+
+/** What a run exposes to an external driver (the HIL bench). */
+export interface RunContext {
+    bus: JDBus
+    clock: Clock
+    servers: PlantServers
+    /** Marks a condition in the trace's injected_faults column (e.g. "link_lost"). */
+    setInjected(name: string, active: boolean): void
+    /** Ends the run now; simulate() resolves with run.aborted = reason. */
+    abort(reason: string): void
 }
 
 /** The simulated charger's device id (MQTT's default topic prefix is charger/<device id>). */
@@ -111,7 +132,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const servers = new PlantServers(bus, outletCount)
     const vmLog: string[] = []
     const warnings: string[] = []
-    if (!opts.bytecode === (opts.hubPort === undefined)) throw new Error("simulate: give either bytecode or hubPort")
+    if ([opts.bytecode, opts.hubPort, opts.connect].filter(x => x !== undefined).length !== 1)
+        throw new Error("simulate: give one of bytecode, hubPort or connect")
     let flash = opts.flash
     const vm = opts.bytecode
         ? await createVm({
@@ -130,7 +152,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
               },
           })
         : undefined
-    const unlink = vm ? bridge(bus, vm, clock) : await connectHub(bus, opts.hubPort)
+    const unlink = vm ? bridge(bus, vm, clock) : opts.connect ? await opts.connect(bus) : await connectHub(bus, opts.hubPort)
 
     let plant: PlantState = initialPlant(params, {
         socPct: scenario.initial.socPct,
@@ -220,7 +242,11 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
                 // Like a watchdog or panic restart on the board: the program starts again from
                 // flash (settings kept), the outputs it drove drop to their safe state.
                 if (vm) restartFirmware()
-                else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
+                else if (opts.restartFirmware) {
+                    control = undefined // found again once the restarted program announces it
+                    restartedAt = clock.now
+                    await opts.restartFirmware()
+                } else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
                 break
             case "reset_faults":
                 await withControl(s => s.sendCmdAsync(CMD_CLEAR_FAULTS, new Uint8Array(0), false))
@@ -310,6 +336,14 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     // Like a gateway: tell the firmware the local time of day once its control surface is up.
     const todS = scenario.initial.timeOfDayS
     void withControl(s => s.register(REG_TIME_OF_DAY).sendSetPackedAsync([Math.floor((todS + clock.now / 1000) % 86400)], true))
+    let aborted: string | undefined
+    opts.onStart?.({
+        bus,
+        clock,
+        servers,
+        setInjected: (name, active) => (active ? injected.add(name) : injected.delete(name)),
+        abort: reason => (aborted ??= reason),
+    })
     if (vm) deploy(vm, opts.bytecode!)
     sample()
 
@@ -317,12 +351,13 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     // As fast as possible, or paced so that virtual time follows the wall clock.
     const realtime = opts.speed === "realtime" || !vm
     const wallStart = performance.now()
-    while (clock.now < endMs) {
+    while (clock.now < endMs && aborted === undefined) {
         const step = Math.min(realtime ? REALTIME_CHUNK_MS : CHUNK_MS, endMs - clock.now)
         await clock.runUntil(clock.now + step)
         if (clock.now % CHUNK_MS === 0) opts.onProgress?.(clock.now / 1000, scenario.durationS)
         if (realtime) {
             const ahead = clock.now - (performance.now() - wallStart)
+            opts.onPace?.(-ahead, clock.now)
             if (ahead > 0) await new Promise(r => setTimeout(r, ahead))
         }
     }
@@ -333,7 +368,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     unlink()
     await bus.stop()
     clock.reset()
-    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog }
+    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog, aborted }
 }
 
 
