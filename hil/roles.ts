@@ -119,3 +119,34 @@ export async function pinRoles(roleManager: JDService, bindings: RoleBinding[], 
     }
     return sent
 }
+
+/** A service on the bus, as far as planning needs it. */
+export interface BusService {
+    deviceId: string
+    serviceIndex: number
+    serviceClass: number
+}
+
+/**
+ * Targets for the roles the bench does not serve and that are unbound (after a reset the runtime
+ * may not have bound them before auto-binding went off): the one service of the role's class on
+ * the board's side of the link. Several candidates are ambiguous and stay unplanned (a problem).
+ */
+export function boardTargets(bindings: RoleBinding[], services: BusService[], plan: Map<string, RoleTarget>, hostDeviceIds: Set<string>): { targets: Map<string, RoleTarget>; ambiguous: PinProblem[] } {
+    const targets = new Map<string, RoleTarget>()
+    const ambiguous: PinProblem[] = []
+    const taken = new Set(bindings.filter(b => b.deviceId).map(b => `${b.deviceId}:${b.serviceIndex}`))
+    for (const b of bindings) {
+        if (plan.has(baseRoleName(b.role)) || b.deviceId) continue
+        const free = services.filter(s => s.serviceClass === b.serviceClass && !hostDeviceIds.has(s.deviceId) && !taken.has(`${s.deviceId}:${s.serviceIndex}`))
+        if (free.length === 1) {
+            targets.set(baseRoleName(b.role), { deviceId: free[0].deviceId, serviceIndex: free[0].serviceIndex, what: "board's own server" })
+            taken.add(`${free[0].deviceId}:${free[0].serviceIndex}`)
+        } else if (free.length > 1)
+            ambiguous.push({
+                role: b.role,
+                message: `unbound, and ${free.length} servers of class 0x${b.serviceClass.toString(16)} on the board's side could serve it (${free.map(s => `${s.deviceId}:${s.serviceIndex}`).join(", ")}): the bench cannot tell which is meant`,
+            })
+    }
+    return { targets, ambiguous }
+}

@@ -318,8 +318,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const pollMs = Math.max(STATUS_POLL_MIN_MS, traceMs)
     clock.setTimeout(() => {
         clock.setInterval(() => {
-            // After a firmware restart the bus may list a new service object for the same server.
-            if (control && restartedAt >= 0 && bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0] !== control) control = undefined
+            // After a firmware restart the bus may list a new service object for the same server
+            // (firmware outside the process restarts without telling: look every time).
+            if (control && (restartedAt >= 0 || !vm) && bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0] !== control) control = undefined
             void findControl()
             if (control) {
                 void control.register(REG_OUTLET_STATUS).sendGetAsync()
