@@ -1,4 +1,4 @@
-// npm run standin [-- --board <id>] [--verbose]
+// npm run standin [-- --board <id>] [--tcp] [--verbose]
 // A stand-in board for the HIL bench without hardware: the firmware bytecode in the DeviceScript
 // VM, on the wall clock, behind a pseudo-terminal that speaks the Jacdac USB-bridge framing the
 // way a DeviceScript ESP32's USB port does (frames forwarded once the host sends EnablePackets,
@@ -8,7 +8,11 @@
 // Without --board it runs the simulator's entry (src/main.ts, the bytecode `npm run sim` runs);
 // with --board <id> the board's HIL image (`npm run build -- --board <id> --hil`).
 // SIGUSR2 toggles an "unplugged" state (nothing crosses the port) to exercise link loss.
+// --tcp: instead of the pty, a devtools-style Jacdac hub on 127.0.0.1 (an ephemeral port) with the
+// firmware VM on it; prints `hub: tcp://127.0.0.1:<port>` as its first line (for `--hub`).
 import { spawn } from "node:child_process"
+import { createServer, type AddressInfo, type Socket } from "node:net"
+import { FrameReader, encodeFrame as encodeHubFrame } from "../sim/tcp-link"
 import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -24,12 +28,12 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 export const STANDIN_DEVICE_ID = "5747a2d1b0a4d001"
 const CONTROL_CMD_RESET = 0x82
 
-const USAGE = "usage: npm run standin [-- --board <id>] [--verbose]"
+const USAGE = "usage: npm run standin [-- --board <id>] [--tcp] [--verbose]"
 
 async function main(): Promise<number> {
     let values
     try {
-        values = parseArgs({ options: { board: { type: "string" }, verbose: { type: "boolean" }, help: { type: "boolean" } }, strict: true }).values
+        values = parseArgs({ options: { board: { type: "string" }, tcp: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" } }, strict: true }).values
     } catch (err: any) {
         console.error(`${err.message}\n${USAGE}`)
         return 2
@@ -51,6 +55,8 @@ async function main(): Promise<number> {
         }
         bytecode = new Uint8Array(readFileSync(built.image))
     } else bytecode = await buildFirmware()
+
+    if (values.tcp) return hubMode(bytecode, !!values.verbose)
 
     const relay = spawn("python3", [join(HERE, "pty-relay.py")], { stdio: ["pipe", "pipe", "inherit"] })
     const portPath = await new Promise<string>((resolve, reject) => {
@@ -137,6 +143,61 @@ async function main(): Promise<number> {
         vm.devsStop()
         relay.stdin!.end()
         relay.kill()
+        process.exit(0)
+    }
+    process.on("SIGINT", stop)
+    process.on("SIGTERM", stop)
+    await new Promise(() => {})
+    return 0
+}
+
+/** The firmware VM on a devtools-style hub: every frame goes to every other member. */
+async function hubMode(bytecode: Uint8Array, verbose: boolean): Promise<number> {
+    const clients = new Set<Socket>()
+    let vm: DevsVm
+    const log = (line: string) => {
+        if (verbose) process.stderr.write(line + "\n")
+    }
+    const boot = async () => {
+        vm = await createVm({ deviceId: STANDIN_DEVICE_ID, onLog: log, onPanic: () => setTimeout(() => restart(), 0) })
+        vm.sendPacket = frame => {
+            const bytes = encodeHubFrame(frame)
+            for (const c of clients) c.write(bytes)
+        }
+        deploy(vm, bytecode)
+    }
+    const restart = () => {
+        vm.devsStop()
+        deploy(vm, bytecode)
+    }
+    const server = createServer(sock => {
+        clients.add(sock)
+        const reader = new FrameReader()
+        sock.on("data", chunk => {
+            for (const frame of reader.push(chunk)) {
+                const bytes = encodeHubFrame(frame)
+                for (const c of clients) if (c !== sock) c.write(bytes)
+                if (isResetForMe(frame)) {
+                    log("standin: reset by a hub member")
+                    restart()
+                    continue
+                }
+                const v = vm
+                queueMicrotask(() => v.handlePacket(frame))
+            }
+        })
+        sock.on("close", () => clients.delete(sock))
+        sock.on("error", () => clients.delete(sock))
+    })
+    await new Promise<void>(r => server.listen(0, "127.0.0.1", () => r()))
+    await boot()
+    const port = (server.address() as AddressInfo).port
+    console.log(`hub: tcp://127.0.0.1:${port}`)
+    console.log(`standin: firmware VM on a Jacdac hub, ${bytecode.length} bytes of bytecode, device ${STANDIN_DEVICE_ID}; Ctrl+C to stop`)
+    const stop = () => {
+        vm.devsStop()
+        for (const c of clients) c.destroy()
+        server.close()
         process.exit(0)
     }
     process.on("SIGINT", stop)

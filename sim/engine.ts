@@ -280,10 +280,13 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
 
     // Plant step: relays from the firmware's commands, physics, then the meters.
     const stepMs = PLANT_STEP_MS
+    const watchdogMs = scenario.config.powerStage.commandTimeoutMs
     let stepCount = 0
     // Quiet: the step's only asynchronous work is the reports it sends (see sim/clock.ts).
     clock.setQuietInterval(() => {
         stepCount++
+        if (servers.checkWatchdog(bus.timestamp, watchdogMs))
+            warnings.push(`power-stage watchdog: no inverter command for ${watchdogMs} ms at ${(clock.now / 1000).toFixed(2)} s: the inverter ceased to energise`)
         const relayCmd = servers.relays.map((_, i) => servers.relayCommand(i))
         const inv = servers.inverterCommand()
         plant = stepPlant(params, plant, stepMs / 1000, {

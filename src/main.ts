@@ -126,6 +126,9 @@ estop.binding().subscribe(bound => {
 // Actuator state as last written; null = unknown (write on next chance).
 const written: boolean[] = relays.map(() => null)
 let invPowerW: number = null
+// The power stage's watchdog (docs/power-stage.md) feeds on our commands: the power command goes
+// out at least every powerStage.keepaliveMs, also unchanged.
+let invPowerAtMs = NEVER_MS
 let invContactor: boolean = null
 let invGridRelay: boolean = null
 let invIsland: boolean = null
@@ -170,8 +173,9 @@ async function writeInverter() {
         invContactor = false
         await inverter.contactorCommand.write(false)
     }
-    if (invPowerW !== w) {
+    if (invPowerW !== w || ds.millis() - invPowerAtMs >= DEVS.powerStage.keepaliveMs) {
         invPowerW = w
+        invPowerAtMs = ds.millis()
         await inverter.powerCommand.write(w)
     }
     if (invIsland !== st.islandCmd) {
