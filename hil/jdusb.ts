@@ -92,11 +92,14 @@ export interface DecoderStats {
     frameGaps: number
     /** "Log text skipped" markers. */
     serialGaps: number
+    /** Bad frames and framing errors before the first good frame (joining a stream midway), not counted above. */
+    beforeSync: number
 }
 
 /** Streaming decoder: bytes in any chunking -> valid frames and log lines. */
 export class JdUsbDecoder {
-    readonly stats: DecoderStats = { frames: 0, badFrames: 0, framingErrors: 0, frameGaps: 0, serialGaps: 0 }
+    readonly stats: DecoderStats = { frames: 0, badFrames: 0, framingErrors: 0, frameGaps: 0, serialGaps: 0, beforeSync: 0 }
+    private synced = false
     private escaped = false
     private inFrame = false
     private frame: number[] = []
@@ -121,7 +124,7 @@ export class JdUsbDecoder {
                         this.frame = []
                         break
                     case FRAME_END:
-                        if (!this.inFrame) this.stats.framingErrors++
+                        if (!this.inFrame) this.countError("framingErrors")
                         else this.endFrame()
                         break
                     case FRAME_GAP:
@@ -162,15 +165,29 @@ export class JdUsbDecoder {
         const f = Uint8Array.from(this.frame)
         this.frame = []
         if (!frameValid(f)) {
-            this.stats.badFrames++
+            this.countError("badFrames")
             return
         }
+        this.synced = true
         this.stats.frames++
         this.onFrame(f.subarray(0, f[2] + 12))
     }
 
+    /** The stream starts again (a port reopened): the next bytes may join a frame midway. */
+    resync() {
+        this.synced = false
+        this.escaped = false
+        this.inFrame = false
+        this.frame = []
+    }
+
+    private countError(kind: "badFrames" | "framingErrors") {
+        if (this.synced) this.stats[kind]++
+        else this.stats.beforeSync++
+    }
+
     private framingError() {
-        this.stats.framingErrors++
+        this.countError("framingErrors")
         this.inFrame = false
         this.frame = []
     }

@@ -142,6 +142,7 @@ export class SerialLink extends LinkBase {
                 if (this.opened++ > 0) this.h.reconnects++
                 // Bytes queued while nobody held the port (a cut frame among them) are not this session's.
                 port.flush()
+                this.decoder.resync()
                 port.on("data", (chunk: Buffer) => this.decoder.push(chunk))
                 port.on("close", () => this.reopenLater())
                 port.on("error", () => this.reopenLater())

@@ -50,9 +50,11 @@ describe("jdusb framing", () => {
         const cut = encodeFrame(frame([9, 9, 9, 9])).subarray(0, 8)
         const got: Uint8Array[] = []
         const d = new JdUsbDecoder(f => got.push(f))
-        d.push(Buffer.concat([bad, cut, encodeFrame(good), Uint8Array.from([0xfe, 0xfb]), encodeFrame(good)]))
-        expect(got).toHaveLength(2)
-        expect(d.stats).toMatchObject({ frames: 2, badFrames: 1, framingErrors: 1, frameGaps: 1 })
+        // Joining midway: the tail of a frame before the first good one is not a loss.
+        d.push(encodeFrame(frame([1, 1, 1, 1])).subarray(5))
+        d.push(Buffer.concat([encodeFrame(good), bad, cut, encodeFrame(good), Uint8Array.from([0xfe, 0xfb]), encodeFrame(good)]))
+        expect(got).toHaveLength(3)
+        expect(d.stats).toMatchObject({ frames: 3, badFrames: 1, framingErrors: 1, frameGaps: 1, beforeSync: 1 })
     })
 
     it("USB-bridge commands are recognised and are not Jacdac traffic", () => {
