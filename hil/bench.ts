@@ -132,7 +132,10 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
                     resetSent = true
                     if (opts.clearState !== false) {
                         const settings = firmware.services({ serviceClass: SRV_SETTINGS })[0]
-                        if (settings) await settings.sendCmdAsync(SETTINGS_CMD_DELETE, jdpack("s", [PERSIST_KEY]), false)
+                        if (settings) {
+                            await settings.sendCmdAsync(SETTINGS_CMD_DELETE, jdpack("s", [PERSIST_KEY]), false)
+                            await new Promise(r => clock.setTimeout(r, 200)) // the flash write before the reset
+                        }
                     }
                     await firmware.service(0).sendCmdAsync(CONTROL_CMD_RESET, undefined, false)
                     roleManager = undefined

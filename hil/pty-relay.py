@@ -8,6 +8,13 @@
 # socat a Debian package).
 import os, pty, select, sys, tty
 
+def write_all(fd, data):
+    # A pty (or a pipe) may take fewer bytes than offered when its buffer is full: keep going.
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
 master, slave = pty.openpty()
 tty.setraw(slave)
 os.write(1, ("PTY " + os.ttyname(slave) + "\n").encode())
@@ -19,9 +26,9 @@ while True:
         except OSError:
             data = b""
         if data:
-            os.write(1, data)
+            write_all(1, data)
     if 0 in r:
         data = os.read(0, 4096)
         if not data:
             break
-        os.write(master, data)
+        write_all(master, data)

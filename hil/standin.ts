@@ -27,6 +27,8 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 /** The stand-in's device id (a board's comes from its MAC). */
 export const STANDIN_DEVICE_ID = "5747a2d1b0a4d001"
 const CONTROL_CMD_RESET = 0x82
+/** A reset takes effect this long after it arrived (the VM first handles what came before it). */
+const RESET_AFTER_MS = 50
 
 const USAGE = "usage: npm run standin [-- --board <id>] [--tcp] [--verbose]"
 
@@ -119,8 +121,9 @@ async function main(): Promise<number> {
         else if (cmd === USB_BRIDGE_CMD.disableLog) logs = false
         else if (cmd === undefined) {
             if (isResetForMe(frame)) {
+                // After the frames before it (a settings write, say) have been handled, as a board would.
                 log("standin: reset by the host")
-                void restart()
+                setTimeout(() => void restart(), RESET_AFTER_MS)
                 return
             }
             // Asynchronously: the VM drops a frame handed to it while it is processing.
@@ -178,8 +181,9 @@ async function hubMode(bytecode: Uint8Array, verbose: boolean): Promise<number> 
                 const bytes = encodeHubFrame(frame)
                 for (const c of clients) if (c !== sock) c.write(bytes)
                 if (isResetForMe(frame)) {
+                    // After the frames before it (a settings write, say) have been handled, as a board would.
                     log("standin: reset by a hub member")
-                    restart()
+                    setTimeout(restart, RESET_AFTER_MS)
                     continue
                 }
                 const v = vm

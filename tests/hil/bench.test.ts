@@ -17,6 +17,17 @@ const csv = (dir: string, file = "trace.csv") => {
     return { cols, rows: lines.map(l => Object.fromEntries(l.split(",").map((v, i) => [cols[i], v]))) }
 }
 const failed = (r: { summary: any }) => (r.summary?.expectations ?? []).filter((e: any) => !e.pass)
+/**
+ * A run whose own timing stayed untrustworthy after its tries proves nothing either way: skipped,
+ * with the reason (the bench lagged the wall clock past its bound: a loaded machine).
+ */
+function skipIfUntrusted(r: { summary: any; attempts: number }, ctx: { skip: (note?: string) => void }) {
+    if (r.summary?.hil?.timing_trustworthy === false) {
+        const j = r.summary.hil.jitter
+        console.warn(`SKIPPED: bench timing untrustworthy in ${r.attempts} tries (max lag ${j.max_lag_ms} ms > ${j.bound_ms} ms): a loaded machine`)
+        ctx.skip(`bench timing untrustworthy in ${r.attempts} tries (max lag ${j.max_lag_ms} ms)`)
+    }
+}
 
 describe("bench on the serial stand-in", () => {
     let standin: StandIn
@@ -25,8 +36,9 @@ describe("bench on the serial stand-in", () => {
     }, 180_000)
     afterAll(() => standin?.stop())
 
-    it("an instant cut: the simulator's expectations pass, same trace columns, roles pinned to the bench's servers", async () => {
+    it("an instant cut: the simulator's expectations pass, same trace columns, roles pinned to the bench's servers", async ctx => {
         const r = await runHilTrusted([scenario("outlet-instant"), "--port", standin.address], 90_000)
+        skipIfUntrusted(r, ctx)
         expect(failed(r), r.out + r.err).toEqual([])
         expect(r.code).toBe(0)
         expect(csv(r.dir).cols).toEqual([...TRACE_COLUMNS])
@@ -38,8 +50,9 @@ describe("bench on the serial stand-in", () => {
         expect(r.summary.trips).toEqual([expect.objectContaining({ outlet: 2, reason: "overload_instant" })])
     }, 300_000)
 
-    it("a stale meter: the scenario's sensor fault stops that server's reports; the firmware cuts that outlet only", async () => {
+    it("a stale meter: the scenario's sensor fault stops that server's reports; the firmware cuts that outlet only", async ctx => {
         const r = await runHilTrusted([scenario("outlet-meter-stale"), "--port", standin.address], 120_000)
+        skipIfUntrusted(r, ctx)
         expect(failed(r), r.out + r.err).toEqual([])
         expect(r.code).toBe(0)
         const { rows } = csv(r.dir)
@@ -47,8 +60,9 @@ describe("bench on the serial stand-in", () => {
         expect(during.every(x => x.injected_faults === "outlet1_meter_stale" && x.outlet1_on === "0")).toBe(true)
     }, 400_000)
 
-    it("a V2H setpoint and ramp (cut at 70 s), compared with the simulator", async () => {
+    it("a V2H setpoint and ramp (cut at 70 s), compared with the simulator", async ctx => {
         const r = await runHilTrusted([scenario("v2h-setpoint"), "--port", standin.address, "--until", "70", "--compare"], 200_000)
+        skipIfUntrusted(r, ctx)
         expect(failed(r), r.out + r.err).toEqual([])
         expect(r.code).toBe(0)
         expect(r.summary.hil.skipped_expectations).toEqual(["10-s mean within 50 W of -2 kW"])
@@ -62,8 +76,9 @@ describe("bench on the serial stand-in", () => {
         expect(readFileSync(join(r.dir, "comparison.md"), "utf8")).toContain("| HEMS command |")
     }, 600_000)
 
-    it("shedding the lower-priority outlet (cut at 100 s)", async () => {
+    it("shedding the lower-priority outlet (cut at 100 s)", async ctx => {
         const r = await runHilTrusted([scenario("outlet-shedding"), "--port", standin.address, "--until", "100"], 200_000, 2)
+        skipIfUntrusted(r, ctx)
         expect(failed(r), r.out + r.err).toEqual([])
         expect(r.code).toBe(0)
         expect(r.summary.trips).toEqual([expect.objectContaining({ outlet: 2, reason: "shed" })])
@@ -82,7 +97,8 @@ describe("bench on the serial stand-in", () => {
         expect(lost.length, r.out + r.err).toBeGreaterThan(50)
         expect(r.summary.hil.link_health.outages_s.length).toBeGreaterThanOrEqual(1)
         expect(r.summary.hil.link_health.outages_s[0].to_s).not.toBeNull()
-        expect(r.summary.warnings.join("\n")).not.toContain("role")
+        // The bench's inverter heard no command for longer than powerStage.commandTimeoutMs: it ceased to energise.
+        expect(r.summary.warnings.join("\n")).toContain("power-stage watchdog")
     }, 300_000)
 })
 
@@ -93,10 +109,11 @@ describe("bench on a hub (--hub tcp://127.0.0.1:<ephemeral>)", () => {
     }, 180_000)
     afterAll(() => hub?.stop())
 
-    it("an instant cut through a devtools-style hub", async () => {
+    it("an instant cut through a devtools-style hub", async ctx => {
         expect(hub.address).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/)
         expect(hub.address).not.toMatch(/:808[123]$/)
         const r = await runHilTrusted([scenario("outlet-instant"), "--hub", hub.address], 90_000)
+        skipIfUntrusted(r, ctx)
         expect(failed(r), r.out + r.err).toEqual([])
         expect(r.code).toBe(0)
     }, 300_000)
