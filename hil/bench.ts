@@ -12,14 +12,15 @@
 //     the bound JITTER_BOUND_MS (timing results near such a moment are not trustworthy).
 import { DEVICE_RESTART, jdpack, type JDDevice, type JDService } from "jacdac-ts"
 import { simulate, type RunContext, type SimRun } from "../sim/engine"
-import type { Scenario } from "../sim/scenario/load"
-import { SRV_CHARGER_CONTROL } from "../sim/servers"
+import type { Scenario } from "../sim/scenario/types"
+import { controlSurface } from "../sim/control-client"
 import { PERSIST_KEY } from "../src/core/persist"
 import type { BenchLink, LinkHealth } from "./link"
 import { SRV_ROLE_MANAGER, baseRoleName, benchRoleTable, boardTargets, checkBindings, listRoles, pinRoles, type PinProblem, type RoleBinding } from "./roles"
 
 /** The plant's device id (sim/servers.ts). */
 export const PLANT_DEVICE_ID = "5151a4e0cafe0001"
+const SRV_CHARGER_CONTROL = controlSurface().serviceClass
 /**
  * The bench's jitter bound: a paced plant step may lag the wall clock by this much. The tightest
  * trip window in the library is 0.1 s (the instant cut, 5.0..5.1 s) and the firmware's protection

@@ -13,7 +13,8 @@ import { ROOT } from "../scripts/lib/devs-config"
 import { simulate } from "../sim/engine"
 import { buildFirmware } from "../sim/firmware"
 import { plotSvg } from "../sim/plot"
-import { ScenarioError, loadScenario } from "../sim/scenario/load"
+import { loadScenario } from "../sim/scenario/load"
+import { ScenarioError } from "../sim/scenario/types"
 import { summarize, toCsv } from "../sim/trace"
 import { runBench } from "./bench"
 import { compareRuns, comparisonMarkdown } from "./compare"
@@ -58,7 +59,7 @@ export async function hilMain(argv: string[], print: (line: string) => void = co
     try {
         await link.open()
     } catch (err: any) {
-        printErr(`hil: ${err.message}`)
+        printErr(`hil: ${(err as Error).message}`)
         return 2
     }
     print(`scenario: ${scenario.name} (${scenario.durationS} s in real time${a.untilS ? `, cut at --until ${a.untilS} s` : ""}) from ${a.scenario}`)
@@ -113,9 +114,9 @@ export async function hilMain(argv: string[], print: (line: string) => void = co
         },
     }
     mkdirSync(out, { recursive: true })
-    writeFileSync(join(out, "trace.csv"), toCsv(run.rows))
+    writeFileSync(join(out, "trace.csv"), toCsv(run.rows, scenario.config.outlets.count))
     writeFileSync(join(out, "summary.json"), JSON.stringify(full, null, 2) + "\n")
-    writeFileSync(join(out, "plot.svg"), await plotSvg(`${scenario.name} (HIL)`, run.rows))
+    writeFileSync(join(out, "plot.svg"), await plotSvg(`${scenario.name} (HIL)`, run.rows, scenario.config.outlets.count))
     writeFileSync(join(out, "firmware.log"), deviceLog.join("\n") + "\n")
 
     const h = full.hil.link_health
@@ -131,7 +132,7 @@ export async function hilMain(argv: string[], print: (line: string) => void = co
         const bytecode = await buildFirmware(scenario.config)
         const simRun = await simulate(scenario, { bytecode })
         const simSummary = summarize(scenario, simRun.rows, simRun.trips, simRun)
-        writeFileSync(join(out, "sim-trace.csv"), toCsv(simRun.rows))
+        writeFileSync(join(out, "sim-trace.csv"), toCsv(simRun.rows, scenario.config.outlets.count))
         const c = compareRuns(
             scenario,
             { rows: simRun.rows, trips: simRun.trips, expectations: simSummary.expectations },

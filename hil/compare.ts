@@ -5,7 +5,7 @@
 // bench-minus-simulator differences.
 import type { ExpectationResult, TraceRow } from "../sim/trace"
 import type { Trip } from "../sim/engine"
-import type { Scenario } from "../sim/scenario/load"
+import type { Scenario } from "../sim/scenario/types"
 
 export interface Side {
     rows: TraceRow[]

@@ -2,7 +2,7 @@
 // library's file; only its run ends at S: events after S are dropped, and expectations whose
 // window (to_s / by_s, or a trip window's end) reaches past S are not checked and are listed as
 // skipped, never judged on a shortened window.
-import type { Expectation, Scenario } from "../sim/scenario/load"
+import type { Expectation, Scenario } from "../sim/scenario/types"
 
 export function expectationEndS(e: Expectation): number {
     if (e.kind === "reaches") return e.byS

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ROOT } from "../../scripts/lib/devs-config"
-import { TRACE_COLUMNS } from "../../sim/trace"
+import { traceColumns } from "../../sim/scenario/types"
 import { runHil, runHilTrusted, startStandIn, type StandIn } from "../helpers/standin"
 
 const scenario = (name: string) => join(ROOT, "sim", "scenarios", `${name}.json`)
@@ -41,7 +41,7 @@ describe("bench on the serial stand-in", () => {
         skipIfUntrusted(r, ctx)
         expect(failed(r), r.out + r.err).toEqual([])
         expect(r.code).toBe(0)
-        expect(csv(r.dir).cols).toEqual([...TRACE_COLUMNS])
+        expect(csv(r.dir).cols).toEqual(traceColumns(2))
         const roles = r.summary.hil.roles as { role: string; device: string; service_index: number }[]
         expect(roles.find(x => x.role === "outlet2Meter")?.device).toBe("5151a4e0cafe0001")
         expect(roles.find(x => x.role === "outlet2Relay")?.device).toBe("5151a4e0cafe0001")
