@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { bridge, createBus } from "../../sim/bus"
 import { createClock, vmTimers } from "../../sim/clock"
 import { buildFirmware } from "../../sim/firmware"
-import { PlantServers, SRV_OUTLET_METER } from "../../sim/servers"
+import { PlantServers, plantCodes } from "../../sim/servers"
 import { createVm, deploy, type DevsVm } from "../../sim/vm/devs-vm"
 import { SRV_ROLE_MANAGER, benchRoleTable, checkBindings, listRoles, pinRoles, type RoleBinding } from "../../hil/roles"
 
+const { srvMeter: SRV_OUTLET_METER, meterReading: REG_METER_READING } = plantCodes()
 const DECOY_ID = "de c0 de c0 de c0 00 01".replace(/ /g, "")
 const PLANT_ID = "5151a4e0cafe0001"
 
@@ -19,7 +20,7 @@ describe("role pinning with two servers of one class", () => {
     const clock = createClock()
     const bus = createBus(clock)
     let vm: DevsVm
-    const decoyMeters = [0, 1].map(() => new JDServiceServer(SRV_OUTLET_METER, { registerValues: [{ code: 0x101, values: [0, 0, 0] }] }))
+    const decoyMeters = [0, 1].map(() => new JDServiceServer(SRV_OUTLET_METER, { registerValues: [{ code: REG_METER_READING, values: [0, 0, 0] }] }))
     const decoyRelays = [0, 1].map(() => new JDServiceServer(SRV_RELAY, { intensityValues: [false] }))
     let servers: PlantServers
     let rm: JDService
