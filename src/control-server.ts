@@ -4,17 +4,20 @@
 // command path (Controller.command / commandObject).
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { ALARM_REASONS, OUTLET_REASONS, OutletReason, SOC_STATES } from "./core/outlet-protection"
+import { ALARM_REASONS, OUTLET_REASONS, OutletReason, SOC_STATES } from "./core/outlets/io"
 import { Controller } from "./core/controller"
-import { V2H_MODES } from "./core/hems-command"
-import { FAULT_CODES, FaultCode, V2H_STATES, V2hState } from "./core/v2h-supervisor"
-import { LIMIT_REASONS, REQUEST_SOURCES } from "./core/v2h-limits"
-import { GRID_STATES } from "./core/grid-monitor"
+import { V2H_MODES } from "./core/hems/command"
+import { FAULT_CODES, FaultCode } from "./core/v2h/faults"
+import { V2H_STATES, V2hState } from "./core/v2h/sequencing"
+import { REQUEST_SOURCES, limitCode } from "./core/v2h/limits"
+import { GRID_STATES } from "./core/v2h/grid-monitor"
 
 const WIRE_MAX_U16 = 0xffff
 const DAY_S = 86400
 
 class ChargerControlServer extends Server implements ds.ChargerControlServerSpec {
+    private readonly outletStatusValue: any[] = []
+
     constructor(private readonly controller: Controller) {
         super(ds.ChargerControl.spec)
     }
@@ -60,18 +63,19 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
         await this.report(this.controller.v2h.setTimeOfDay(value, ds.millis()))
     }
 
-    outletStatus(): [number, number, boolean, number, boolean, number, number, number] {
+    /** thermal, load, alarm, SoC state, then on and reason of each configured outlet (one flat list, reused). */
+    outletStatus(): any[] {
         const st = this.controller.protection.status
-        return [
-            Math.min(WIRE_MAX_U16, Math.round(st.thermalLevel * 1000)),
-            Math.min(WIRE_MAX_U16, Math.round(st.loadRatio * 1000)),
-            st.outletOn[0],
-            OUTLET_REASONS.indexOf(st.reason[0]),
-            st.outletOn[1],
-            OUTLET_REASONS.indexOf(st.reason[1]),
-            ALARM_REASONS.indexOf(st.alarmReason),
-            SOC_STATES.indexOf(st.socState),
-        ]
+        const v = this.outletStatusValue
+        v[0] = Math.min(WIRE_MAX_U16, Math.round(st.thermalLevel * 1000))
+        v[1] = Math.min(WIRE_MAX_U16, Math.round(st.loadRatio * 1000))
+        v[2] = ALARM_REASONS.indexOf(st.alarmReason)
+        v[3] = SOC_STATES.indexOf(st.socState)
+        for (let i = 0; i < st.outletOn.length; i++) {
+            v[4 + 2 * i] = st.outletOn[i]
+            v[5 + 2 * i] = OUTLET_REASONS.indexOf(st.reason[i])
+        }
+        return v
     }
 
     v2hStatus(): [number, number, number, number, number, number, number, number, number, boolean, number, number] {
@@ -84,7 +88,7 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
             V2H_STATES.indexOf(v.state),
             V2H_MODES.indexOf(v.mode),
             REQUEST_SOURCES.indexOf(v.requestSource),
-            LIMIT_REASONS.indexOf(v.limitReason),
+            limitCode(v.limitReason),
             FAULT_CODES.indexOf(v.fault),
             v.faultLatched,
             FAULT_CODES.indexOf(v.lastFault),

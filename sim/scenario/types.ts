@@ -1,11 +1,11 @@
 // The types of a normalised scenario (the file format is docs/scenarios.md, its schema
 // scenario.schema.json) and the name lists the schema must agree with (tests/unit/scenario.test.ts
 // checks each list against the schema). Validation: validate.ts; reading files: load.ts.
-import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlet-protection"
+import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlets/io"
 import { readFileSync } from "node:fs"
 import type { DevsConfig } from "../../src/config/devs.gen"
 import { DEVS_SCHEMA } from "../../scripts/lib/devs-config"
-import { V2H_MODES, type V2hMode } from "../../src/core/hems-command"
+import { V2H_MODES, type V2hMode } from "../../src/core/hems/command"
 
 /** The most accessory outlets a configuration may have (devs.schema.json outlets.count maximum). */
 export const MAX_OUTLETS: number = JSON.parse(readFileSync(DEVS_SCHEMA, "utf8")).properties.outlets.properties.count.maximum
@@ -68,7 +68,7 @@ export function outletOf(name: string): number | undefined {
     return m ? Number(m[1]) : undefined
 }
 
-/** The modes a `hems` event may name: the firmware's own list (src/core/hems-command.ts). */
+/** The modes a `hems` event may name: the firmware's own list (src/core/hems/command.ts). */
 export const HEMS_MODES: readonly V2hMode[] = V2H_MODES
 export type HemsMode = V2hMode
 
@@ -91,7 +91,7 @@ export type OutletNumber = number
 
 /**
  * A `hems` event's command as the scenario wrote it: the firmware's wire JSON (snake_case keys,
- * the core's COMMAND_KEYS; src/core/hems-command.ts parses and validates it). The simulator itself
+ * the core's COMMAND_KEYS; src/core/hems/command.ts parses and validates it). The simulator itself
  * reads only the mode and the setpoint (the HEMS's view of its own request).
  */
 export interface HemsCommandJson {

@@ -4,13 +4,13 @@
 // (@devicescript/settings, key PERSIST_KEY), written by the shell when PersistScheduler says so.
 //
 // A stored record is checked field by field against the same bounds as a HEMS command
-// (hems-command.ts) and the cores' own rules: a bad value is reported and replaced by the
+// (hems/command.ts) and the cores' own rules: a bad value is reported and replaced by the
 // default, never used. Pure; DeviceScript subset.
 import type { DevsConfig } from "../config/devs.gen"
-import { validateCommand, showValue } from "./hems-command"
-import { isFiniteNumber } from "./num"
-import { Controller } from "./controller"
-import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h-supervisor"
+import { validateCommand, showValue } from "./hems/command"
+import { isFiniteNumber } from "./common/num"
+import type { Controller } from "./controller"
+import { FAULT_CODES, FaultCode, FaultLogEntry, isLatching } from "./v2h/faults"
 
 /** Settings key (at most 13 characters). */
 export const PERSIST_KEY = "charger"
@@ -103,8 +103,7 @@ export function validatePersisted(raw: any, cfg: PersistConfig): { value: Persis
         for (const r of raw.latched) if (typeof r !== "string" || !(r === "none" || r === "shed" || r.indexOf("overload_") === 0)) latchOk = false
     if (latchOk) out.latched = raw.latched
     else problems.push("stored latched = " + showValue(raw.latched) + ": not " + cfg.outlets.count + " trip reasons; none restored")
-    const fi = typeof raw.fault === "string" ? FAULT_CODES.indexOf(raw.fault) : -1
-    if (fi >= 0 && fi < FAULT_CODES.indexOf("battery_stale")) out.fault = raw.fault
+    if (raw.fault === "none" || (typeof raw.fault === "string" && isLatching(raw.fault))) out.fault = raw.fault
     else problems.push("stored fault = " + showValue(raw.fault) + ": not a latched fault; none restored")
     if (Array.isArray(raw.log)) {
         for (const e of raw.log)
@@ -135,7 +134,7 @@ export function restore(c: Controller, p: Persisted, nowMs: number): string[] {
     if (l) problems.push("stored latches: " + l)
     const f = c.v2h.restoreFault(p.fault, nowMs)
     if (f) problems.push("stored fault: " + f)
-    c.v2h.bootCount = p.boot + 1
+    c.v2h.faults.bootCount = p.boot + 1
     const log: FaultLogEntry[] = []
     for (const e of p.log) log.push({ atMs: e.ms, fault: e.fault as FaultCode, boot: e.boot })
     c.v2h.restoreLog(log)
@@ -221,7 +220,7 @@ export function capture(c: Controller, wh: number[]): Persisted {
     for (const e of c.v2h.faultLog) log.push({ fault: e.fault, ms: e.atMs, boot: e.boot })
     return {
         v: PERSIST_VERSION,
-        boot: c.v2h.bootCount,
+        boot: c.v2h.faults.bootCount,
         soc_floor_pct: p.socFloorPct,
         outlet_priority: p.highPriorityOutlet,
         reserve_pct: v.reservePct,

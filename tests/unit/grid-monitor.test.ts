@@ -1,7 +1,7 @@
-// Grid monitor (src/core/grid-monitor.ts) against the IEEE 1547-2018 category III table in devs.json.
+// Grid monitor (src/core/v2h/grid-monitor.ts) against the IEEE 1547-2018 category III table in devs.json.
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
-import { GridMonitor } from "../../src/core/grid-monitor"
+import { GridMonitor } from "../../src/core/v2h/grid-monitor"
 
 const G = DEVS.grid
 const V0 = G.nominalVoltageV
@@ -81,5 +81,109 @@ describe("GridMonitor enter service", () => {
         expect(m.update(0, 0.9 * V0, F0)).toBe("tripped")
         expect(m.trip).toBe("out_of_window")
         expect(m.update(100, V0, F0)).toBe("reconnecting")
+    })
+})
+
+describe("GridMonitor edges (found by mutation testing)", () => {
+    it("several rows over at once: the first in table order is the trip reported (voltage before frequency)", () => {
+        const m = booted()
+        // 1.25 pu and 62.5 Hz both clear in 160 ms.
+        expect(hold(m, 1000, 1000, 1.25 * V0, 62.5)).toBeLessThanOrEqual(G.overVoltage[0].clearMs + STEP_MS)
+        expect(m.trip).toBe("over_voltage")
+        const f = booted()
+        hold(f, 1000, 1000, V0, 56)
+        expect(f.trip).toBe("under_frequency")
+    })
+
+    it("a trip while tripped keeps the first trip and its time; the grid is not live below the loss threshold", () => {
+        const m = booted()
+        hold(m, 1000, 3000, 0.3 * V0, F0)
+        expect(m.trip).toBe("under_voltage")
+        const at = m.tripAtMs
+        expect(at).toBeGreaterThanOrEqual(1000 + G.underVoltage[1].clearMs)
+        hold(m, 10000, 1000, 1.3 * V0, F0)
+        expect(m.state).toBe("tripped")
+        expect(m.trip).toBe("under_voltage")
+        expect(m.tripAtMs).toBe(at)
+        expect(m.rampFraction).toBe(0)
+        // 0.05 pu is not a live grid: under-voltage and frequency rows do not count, loss of grid does.
+        const l = booted()
+        expect(hold(l, 1000, 5000, 0.05 * V0, 50)).toBeGreaterThanOrEqual(G.lossOfGrid.detectMs)
+        expect(l.trip).toBe("loss_of_grid")
+        // Exactly at the threshold the grid is live (not lost), and 0.1 pu is far under-voltage.
+        const b = booted()
+        hold(b, 1000, 5000, G.lossOfGrid.belowPu * V0, F0)
+        expect(b.trip).toBe("under_voltage")
+    })
+
+    it("leaving the window while reconnecting waits again; a trip in that very reading is recorded", () => {
+        const m = booted()
+        hold(m, 1000, 1000, 0, 0)
+        expect(m.update(2000, V0, F0)).toBe("reconnecting")
+        expect(m.sinceMs).toBe(2000)
+        expect(m.update(2100, 1.25 * V0, F0)).toBe("tripped")
+        expect(m.trip).toBe("loss_of_grid") // out of the window, not yet a trip
+        // With an instantaneous row the trip happens in the same reading and is the one reported.
+        const cfg = { grid: { ...G, overVoltage: [{ pu: 1.2, clearMs: 0 }] } }
+        const n = new GridMonitor(cfg)
+        n.update(0, V0, F0)
+        hold(n, 1000, 1000, 0, 0)
+        expect(n.update(2000, V0, F0)).toBe("reconnecting")
+        expect(n.update(2100, 1.25 * V0, F0)).toBe("tripped")
+        expect(n.trip).toBe("over_voltage")
+        expect(n.tripAtMs).toBe(2100)
+    })
+
+    it("the enter-service window includes its edges", () => {
+        const e = G.enterService
+        for (const [v, f] of [
+            [e.minPu * V0, F0],
+            [e.maxPu * V0, F0],
+            [V0, e.minHz],
+            [V0, e.maxHz],
+        ]) {
+            const m = new GridMonitor(DEVS)
+            expect(m.update(0, v, f), `${v} V ${f} Hz`).toBe("ok")
+        }
+        for (const [v, f] of [
+            [e.minPu * V0 - 0.01, F0],
+            [e.maxPu * V0 + 0.01, F0],
+            [V0, e.minHz - 0.01],
+            [V0, e.maxHz + 0.01],
+        ]) {
+            const m = new GridMonitor(DEVS)
+            expect(m.update(0, v, f), `${v} V ${f} Hz`).toBe("tripped")
+        }
+    })
+
+    it("a power-up at 0 V stays unknown until loss of grid is detected", () => {
+        const m = new GridMonitor(DEVS)
+        expect(m.update(0, 0, 0)).toBe("unknown")
+        expect(m.update(G.lossOfGrid.detectMs - 1, 0, 0)).toBe("unknown")
+        expect(m.update(G.lossOfGrid.detectMs, 0, 0)).toBe("tripped")
+        expect(m.trip).toBe("loss_of_grid")
+        expect(m.tripAtMs).toBe(G.lossOfGrid.detectMs)
+    })
+
+    it("after the ramp the fraction stays 1; without a ramp (rampMs 0) it is 1 at once", () => {
+        const m = booted()
+        hold(m, 1000, 1000, 0, 0)
+        let t = 3000
+        m.update(t, V0, F0)
+        t += G.enterService.delayMs
+        expect(m.update(t, V0, F0)).toBe("ok")
+        expect(m.sinceMs).toBe(t)
+        expect(m.rampFraction).toBe(0)
+        m.update(t + G.enterService.rampMs + 5, V0, F0)
+        expect(m.rampFraction).toBe(1)
+        m.update(t + G.enterService.rampMs + 10, V0, F0)
+        expect(m.rampFraction).toBe(1)
+        const cfg = { grid: { ...G, enterService: { ...G.enterService, rampMs: 0 } } }
+        const n = new GridMonitor(cfg)
+        n.update(0, V0, F0)
+        hold(n, 1000, 1000, 0, 0)
+        n.update(3000, V0, F0)
+        expect(n.update(3000 + G.enterService.delayMs, V0, F0)).toBe("ok")
+        expect(n.rampFraction).toBe(1)
     })
 })

@@ -6,12 +6,12 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DEVS_JSON, validateDevsConfig } from "../../scripts/lib/devs-config"
 import { DEVS } from "../../src/config/devs.gen"
-import { Backoff } from "../../src/core/backoff"
-import { BoundedQueue } from "../../src/core/bounded-queue"
+import { Backoff } from "../../src/core/common/backoff"
+import { BoundedQueue } from "../../src/core/common/bounded-queue"
 import { Controller } from "../../src/core/controller"
-import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems-messages"
-import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/mqtt-settings"
-import type { V2hInput } from "../../src/core/v2h-supervisor"
+import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems/messages"
+import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/hems/mqtt-settings"
+import type { V2hInput } from "../../src/core/v2h/io"
 
 const M = DEVS.mqtt
 const RUNS = Number(process.env.FC_RUNS ?? 1000)

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import Ajv from "ajv"
 import { afterAll, describe, expect, it } from "vitest"
 import { DEVS_JSON, DEVS_SCHEMA } from "../../scripts/lib/devs-config"
-import { COMMAND_KEYS, V2H_MODES } from "../../src/core/hems-command"
+import { COMMAND_KEYS, V2H_MODES } from "../../src/core/hems/command"
 import { enumNames, serviceSpec } from "../../sim/service-specs"
 import { jsonErrorOffset } from "../../scripts/lib/schema-errors"
 import { loadScenario } from "../../sim/scenario/load"
@@ -632,7 +632,7 @@ describe("scenario files", () => {
     })
 })
 
-describe("one definition of the HEMS command and the mode list (src/core/hems-command.ts)", () => {
+describe("one definition of the HEMS command and the mode list (src/core/hems/command.ts)", () => {
     it("the scenario's hems object has exactly the core's command keys", () => {
         expect(Object.keys(schema.definitions.hems_command.properties)).toEqual(COMMAND_KEYS)
     })

@@ -10,8 +10,9 @@ import { ROOT } from "../../scripts/lib/devs-config"
 import { controlSurface, outletStatusView } from "../../sim/control-client"
 import { plantCodes } from "../../sim/servers"
 import { SERVICES_DIR, enumNames, parseServiceSpecs, serviceSpec, SpecError } from "../../sim/service-specs"
-import { FAULT_CODES, V2H_STATES } from "../../src/core/v2h-supervisor"
-import { OUTLET_REASONS } from "../../src/core/outlet-protection"
+import { FAULT_CODES } from "../../src/core/v2h/faults"
+import { V2H_STATES } from "../../src/core/v2h/sequencing"
+import { OUTLET_REASONS } from "../../src/core/outlets/io"
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach(d => rmSync(d, { recursive: true, force: true })))
@@ -49,7 +50,8 @@ describe("the simulator's service specs", () => {
         // v2h_status: request, target, command, mask, state, mode, source, limit, fault, latched, last fault, grid state
         const v = c.decodeV2hStatus([100, 200, 150, 0, V2H_STATES.indexOf("discharging"), 1, 1, 9, FAULT_CODES.indexOf("estop"), 1, 0, 1])
         expect(v).toMatchObject({ request_w: 100, target_w: 200, command_w: 150, state: "discharging", mode: "setpoint", limit_reason: "rating", fault: "estop" })
-        const o = outletStatusView(c.decodeOutletStatus([500, 1130, 1, 0, 0, OUTLET_REASONS.indexOf("shed"), 3, 1]))
+        // outlet_status: thermal, load ratio, alarm, SoC state, then one (on, reason) pair per outlet
+        const o = outletStatusView(c.decodeOutletStatus([500, 1130, 3, 1, [[1, 0], [0, OUTLET_REASONS.indexOf("shed")]]]))
         expect(o).toMatchObject({ thermalLevel: 0.5, loadRatio: 1.13, alarm: "overload", socState: "alarm" })
         expect(o.outlets).toEqual([{ on: true, reason: "none" }, { on: false, reason: "shed" }])
         expect(c.decodeEvent.trip([2, 99])).toEqual({ outlet: 2, reason: "code_99" })
@@ -85,10 +87,17 @@ describe("the simulator's service specs", () => {
     })
 
     it("decodes as many outlets as outlet_status carries", () => {
-        const specs = editedSpecs("charger-control.md", t =>
-            t.replace("        alarm: AlarmReason\n", "        outlet3_on: bool\n        outlet3_reason: OutletReason\n        alarm: AlarmReason\n"),
-        )
-        const o = outletStatusView(control(specs).decodeOutletStatus([0, 0, 1, 0, 1, 0, 0, OUTLET_REASONS.indexOf("overload_short"), 0, 0]))
+        const shortCode = OUTLET_REASONS.indexOf("overload_short")
+        const o = outletStatusView(control().decodeOutletStatus([0, 0, 0, 0, [[1, 0], [1, 0], [0, shortCode]]]))
         expect(o.outlets.map(x => x.reason)).toEqual(["none", "none", "overload_short"])
+        expect(outletStatusView(control().decodeOutletStatus([0, 0, 0, 0, [[1, 0]]])).outlets).toHaveLength(1)
+    })
+
+    it("reads per-outlet fields named outlet<N>_on / outlet<N>_reason as well (a spec without repeats)", () => {
+        const specs = editedSpecs("charger-control.md", t =>
+            t.replace(/    repeats:\n        outlet_on: bool\n        outlet_reason: OutletReason\n/, "        outlet1_on: bool\n        outlet1_reason: OutletReason\n        outlet2_on: bool\n        outlet2_reason: OutletReason\n"),
+        )
+        const o = outletStatusView(control(specs).decodeOutletStatus([0, 0, 0, 0, 1, 0, 0, OUTLET_REASONS.indexOf("shed")]))
+        expect(o.outlets).toEqual([{ on: true, reason: "none" }, { on: false, reason: "shed" }])
     })
 })

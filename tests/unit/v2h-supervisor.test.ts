@@ -2,7 +2,7 @@
 // Expected values come from devs.json and the issue's rules, not from the implementation.
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
-import { LIMIT_REASONS } from "../../src/core/v2h-limits"
+import { LIMIT_REASONS } from "../../src/core/v2h/limits"
 import { V2hLoop, V2H_TICK_MS, bootedLoop, v2hConfig } from "../helpers/v2h-harness"
 
 const V = DEVS.v2h
@@ -415,6 +415,26 @@ describe("faults", () => {
         l.outletW[1] = 300
         const t = l.until(s => s.fault === "outlet2_relay_welded", 5000)
         expect(t).toBeGreaterThanOrEqual(V.contactor.feedbackTimeoutMs)
+    })
+
+    it("every configured outlet reports its own welded relay: outlet 3 of 3 is outlet3_relay_welded, outlet 4 of 4 outlet4", () => {
+        for (const count of [1, 3, 4]) {
+            const cfg = { ...v2hConfig(), outlets: { ...DEVS.outlets, count, highPriorityOutlet: 1 } }
+            const l = new V2hLoop(cfg)
+            l.outletOn.length = l.outletW.length = 0
+            for (let i = 0; i < count; i++) {
+                l.outletOn.push(true)
+                l.outletW.push(0)
+            }
+            l.run(1000)
+            l.outletOn[count - 1] = false
+            l.outletW[count - 1] = 300
+            expect(l.until(s => s.faultLatched, 5000), `count ${count}`).toBeGreaterThanOrEqual(V.contactor.feedbackTimeoutMs)
+            expect(l.sup.status.fault).toBe(`outlet${count}_relay_welded`)
+            expect(l.sup.clearFaults(l.nowMs)).toBe(`cannot clear faults: outlet ${count} still delivers 300 W with its relay off (welded)`)
+            l.outletW[count - 1] = 0
+            expect(l.sup.clearFaults(l.nowMs + 1)).toBe("")
+        }
     })
 
     it("stale battery, inverter or grid readings force 0 W and recover when fresh", () => {

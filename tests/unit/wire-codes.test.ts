@@ -4,11 +4,12 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { ROOT } from "../../scripts/lib/devs-config"
-import { ALARM_REASONS, OUTLET_REASONS, SOC_STATES } from "../../src/core/outlet-protection"
-import { FAULT_CODES, V2H_STATES } from "../../src/core/v2h-supervisor"
-import { LIMIT_REASONS, REQUEST_SOURCES } from "../../src/core/v2h-limits"
-import { V2H_MODES } from "../../src/core/hems-command"
-import { GRID_STATES } from "../../src/core/grid-monitor"
+import { ALARM_REASONS, OUTLET_REASONS, SOC_STATES } from "../../src/core/outlets/io"
+import { FAULT_CODES, isLatching, outletWeldedFault } from "../../src/core/v2h/faults"
+import { V2H_STATES } from "../../src/core/v2h/sequencing"
+import { LIMIT_REASONS, REQUEST_SOURCES } from "../../src/core/v2h/limits"
+import { V2H_MODES } from "../../src/core/hems/command"
+import { GRID_STATES } from "../../src/core/v2h/grid-monitor"
 
 const specs = JSON.parse(readFileSync(join(ROOT, ".devicescript", "services.json"), "utf8"))
 const control = specs.find((s: any) => s.shortId === "chargercontrol" || s.name === "Charger Control")
@@ -50,5 +51,26 @@ describe("wire codes of the V2H status", () => {
     })
     it("the limit mask fits the u32 field", () => {
         expect(LIMIT_REASONS.length).toBeLessThanOrEqual(32)
+    })
+})
+
+describe("outlet count: every count devs.json allows has its wire codes", () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, "devs.schema.json"), "utf8"))
+    const maxOutlets: number = schema.properties.outlets.properties.count.maximum
+    it("a latching welded-relay fault per outlet, outlet N named N", () => {
+        expect(maxOutlets).toBeGreaterThanOrEqual(1)
+        for (let i = 0; i < maxOutlets; i++) {
+            expect(FAULT_CODES).toContain(outletWeldedFault(i))
+            expect(isLatching(outletWeldedFault(i))).toBe(true)
+        }
+    })
+    it("conditions do not latch; the other faults do", () => {
+        for (const f of ["battery_stale", "inverter_stale", "grid_meter_stale", "grid_lost", "none"]) expect(isLatching(f), f).toBe(false)
+        for (const f of ["estop", "contactor_welded", "ramp_down_timeout", "outlet3_relay_welded"]) expect(isLatching(f), f).toBe(true)
+        expect(isLatching("melted")).toBe(false)
+    })
+    it("outlet_status is the fixed part then one (on, reason) pair per outlet", () => {
+        const reg = control.packets.find((p: any) => p.name === "outlet_status")
+        expect(reg.packFormat).toBe("u16 u16 u8 u8 r: u8 u8")
     })
 })

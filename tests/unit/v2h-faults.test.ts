@@ -1,0 +1,240 @@
+// The V2H faults on their own (src/core/v2h/faults.ts): detection against the commands and the
+// feedback timeout, latch vs condition, what status reports, the log, clearing and restoring.
+import { describe, expect, it } from "vitest"
+import { DEVS } from "../../src/config/devs.gen"
+import { Faults, isEmergency } from "../../src/core/v2h/faults"
+import { V2hEvents } from "../../src/core/v2h/events"
+import { V2hSupervisor } from "../../src/core/v2h/supervisor"
+import type { V2hInput } from "../../src/core/v2h/io"
+import { v2hConfig } from "../helpers/v2h-harness"
+
+const C = DEVS.v2h.contactor
+const FB = C.feedbackTimeoutMs
+
+function setup() {
+    const cfg = v2hConfig()
+    const st = new V2hSupervisor(cfg).status // a status object of the right shape
+    const ev = new V2hEvents(st)
+    ev.beginTick()
+    const f = new Faults(cfg, st, ev)
+    const inp: V2hInput = {
+        nowMs: 0,
+        estop: false,
+        socPct: 50,
+        batteryVoltageV: 360,
+        maxDischargeCurrentA: 10,
+        maxChargeCurrentA: 10,
+        batteryAtMs: 0,
+        inverterW: 0,
+        inverterTempC: 30,
+        contactorClosed: false,
+        gridRelayClosed: false,
+        inverterAtMs: 0,
+        gridW: 0,
+        gridVoltageV: 100,
+        gridFrequencyHz: 60,
+        gridAtMs: 0,
+        outletsW: 0,
+        outletOn: [true, true],
+        outletW: [0, 0],
+    }
+    return { f, st, inp }
+}
+
+describe("Faults: detection", () => {
+    it("contacts are judged only once the feedback timeout has passed since their command changed", () => {
+        const { f, st, inp } = setup()
+        inp.contactorClosed = true // commanded open, reads closed
+        f.detect(inp, 100, true, FB - 1, 1e9)
+        expect(f.latched).toBe("none")
+        f.detect(inp, 200, true, FB, 1e9)
+        expect(f.latched).toBe("contactor_welded")
+        expect(st.lastFault).toBe("contactor_welded")
+        expect(st.lastFaultAtMs).toBe(200)
+    })
+
+    it("a contactor commanded open that carries power is welded even if its feedback reads open", () => {
+        const { f, inp } = setup()
+        inp.inverterW = C.weldedPowerW + 1
+        f.detect(inp, 0, true, FB, 0)
+        expect(f.latched).toBe("contactor_welded")
+        const o = setup()
+        o.inp.inverterW = -(C.weldedPowerW + 1)
+        o.f.detect(o.inp, 0, true, FB, 0)
+        expect(o.f.latched).toBe("contactor_welded")
+        const n = setup()
+        n.inp.inverterW = C.weldedPowerW
+        n.f.detect(n.inp, 0, true, FB, 0)
+        expect(n.f.latched).toBe("none")
+    })
+
+    it("stuck open contactor and grid relay; welded grid relay; nothing judged without fresh inverter data", () => {
+        const a = setup()
+        a.st.contactorCmd = true
+        a.f.detect(a.inp, 0, true, FB, 0)
+        expect(a.f.latched).toBe("contactor_stuck_open")
+        const b = setup()
+        b.st.gridRelayCmd = true
+        b.f.detect(b.inp, 0, true, 0, FB)
+        expect(b.f.latched).toBe("grid_relay_stuck_open")
+        const c = setup()
+        c.inp.gridRelayClosed = true
+        c.f.detect(c.inp, 0, true, 0, FB - 1)
+        expect(c.f.latched).toBe("none")
+        c.f.detect(c.inp, 0, true, 0, FB)
+        expect(c.f.latched).toBe("grid_relay_welded")
+        const d = setup()
+        d.inp.contactorClosed = true
+        d.inp.gridRelayClosed = true
+        d.inp.inverterW = 1e6
+        d.f.detect(d.inp, 0, false, FB, FB)
+        expect(d.f.latched).toBe("none")
+    })
+
+    it("inverter overload above rating x overloadRatio (not at it), either direction", () => {
+        const V = DEVS.v2h
+        for (const [w, want] of [
+            [V.ratedPowerW * V.overloadRatio, "none"],
+            [V.ratedPowerW * V.overloadRatio + 1, "inverter_overload"],
+            [-(V.ratedPowerW * V.overloadRatio + 1), "inverter_overload"],
+        ] as const) {
+            const { f, st, inp } = setup()
+            st.contactorCmd = true
+            inp.contactorClosed = true
+            inp.inverterW = w
+            f.detect(inp, 0, true, 0, 0)
+            expect(f.latched, String(w)).toBe(want)
+        }
+    })
+
+    it("an outlet relay commanded off that still delivers power for the feedback timeout is welded", () => {
+        const { f, inp } = setup()
+        inp.outletOn[1] = false
+        inp.outletW[1] = C.weldedPowerW + 1
+        f.detect(inp, 1000, false, 0, 0)
+        f.detect(inp, 1000 + FB - 1, false, 0, 0)
+        expect(f.latched).toBe("none")
+        inp.outletOn[1] = true // back on: the timer starts over
+        f.detect(inp, 1000 + FB, false, 0, 0)
+        inp.outletOn[1] = false
+        f.detect(inp, 2000 + FB, false, 0, 0)
+        expect(f.latched).toBe("none")
+        f.detect(inp, 2000 + 2 * FB, false, 0, 0)
+        expect(f.latched).toBe("outlet2_relay_welded")
+        const z = setup()
+        z.inp.outletOn[0] = false
+        z.inp.outletW[0] = C.weldedPowerW
+        z.f.detect(z.inp, 0, false, 0, 0)
+        z.f.detect(z.inp, FB, false, 0, 0)
+        expect(z.f.latched).toBe("none")
+    })
+})
+
+describe("Faults: latch, conditions, report", () => {
+    it("a second latched fault is logged and announced; the first stays the reported one", () => {
+        const { f, st } = setup()
+        f.latch("contactor_stuck_open", 10)
+        f.latch("contactor_stuck_open", 11) // the same again: nothing new
+        f.latch("estop", 12)
+        f.report()
+        expect(st.fault).toBe("contactor_stuck_open")
+        expect(st.faultLatched).toBe(true)
+        expect(f.log.map(e => [e.fault, e.atMs, e.boot])).toEqual([
+            ["contactor_stuck_open", 10, 1],
+            ["estop", 12, 1],
+        ])
+        expect(st.events.map(e => [e.kind, e.fault])).toEqual([
+            ["fault", "contactor_stuck_open"],
+            ["fault", "estop"],
+        ])
+        expect(st.lastFault).toBe("estop")
+    })
+
+    it("conditions: logged on the rising edge, announced on both, reported in a fixed order after a latch", () => {
+        const { f, st } = setup()
+        f.condition(13, true, 5) // grid_lost
+        f.condition(13, true, 6)
+        f.condition(11, true, 7) // inverter_stale
+        f.report()
+        expect(st.fault).toBe("inverter_stale")
+        expect(st.faultLatched).toBe(false)
+        f.condition(11, false, 8)
+        f.report()
+        expect(st.fault).toBe("grid_lost")
+        f.condition(13, false, 9)
+        f.report()
+        expect(st.fault).toBe("none")
+        expect(f.log.map(e => e.fault)).toEqual(["grid_lost", "inverter_stale"])
+        expect(st.events.map(e => `${e.kind}:${e.fault}@${e.atMs}`)).toEqual([
+            "fault:grid_lost@5",
+            "fault:inverter_stale@7",
+            "fault_cleared:inverter_stale@8",
+            "fault_cleared:grid_lost@9",
+        ])
+        f.condition(10, true, 10)
+        f.latch("estop", 11)
+        f.report()
+        expect(st.fault).toBe("estop")
+    })
+
+    it("the log keeps the newest persist.faultLogEntries entries, with the boot number", () => {
+        const { f } = setup()
+        f.bootCount = 4
+        const E = DEVS.persist.faultLogEntries
+        for (let i = 0; i < 2 * (E + 3); i++) f.condition(10, i % 2 === 0, i) // E + 3 rising edges at 0, 2, 4, ...
+        expect(f.log.length).toBe(E)
+        expect(f.log[0].atMs).toBe(6) // the three oldest dropped
+        expect(f.log.every(e => e.boot === 4)).toBe(true)
+        f.restoreLog([{ atMs: 1, fault: "estop", boot: 1 }])
+        expect(f.log[f.log.length - 1]).toEqual({ atMs: 1, fault: "estop", boot: 1 })
+    })
+
+    it("emergencies open the contactor under load; the others wait for ~0 W", () => {
+        for (const e of ["estop", "contactor_welded", "inverter_overload", "ramp_down_timeout"] as const) expect(isEmergency(e)).toBe(true)
+        for (const e of ["contactor_stuck_open", "grid_relay_welded", "outlet1_relay_welded", "none"] as const) expect(isEmergency(e)).toBe(false)
+    })
+})
+
+describe("Faults: clearing and restoring", () => {
+    it("clearing is allowed before the first tick, refused while a cause is still there", () => {
+        const { f, st, inp } = setup()
+        expect(f.clearRefusal(null)).toBe("")
+        inp.estop = true
+        expect(f.clearRefusal(inp)).toMatch(/e-stop/)
+        inp.estop = false
+        inp.contactorClosed = true
+        expect(f.clearRefusal(inp)).toMatch(/DC contactor/)
+        st.contactorCmd = true // commanded closed: reading closed is no weld
+        expect(f.clearRefusal(inp)).toBe("")
+        inp.gridRelayClosed = true
+        expect(f.clearRefusal(inp)).toBe("") // a closed grid relay only blocks when it is the latched weld
+        f.latched = "grid_relay_welded"
+        expect(f.clearRefusal(inp)).toMatch(/grid relay/)
+        st.gridRelayCmd = true
+        expect(f.clearRefusal(inp)).toBe("")
+        inp.outletOn[0] = false
+        inp.outletW[0] = C.weldedPowerW
+        expect(f.clearRefusal(inp)).toBe("")
+        inp.outletW[0] = C.weldedPowerW + 0.6
+        expect(f.clearRefusal(inp)).toBe(`cannot clear faults: outlet 1 still delivers ${Math.round(C.weldedPowerW + 0.6)} W with its relay off (welded)`)
+    })
+
+    it("clear announces the fault it cleared", () => {
+        const { f, st } = setup()
+        f.latch("estop", 1)
+        f.clear(2)
+        expect(f.latched).toBe("none")
+        expect(st.events[st.events.length - 1]).toMatchObject({ kind: "fault_cleared", fault: "estop", atMs: 2 })
+    })
+
+    it("restore takes a latched code or none, refuses conditions and unknown codes", () => {
+        const { f } = setup()
+        expect(f.restore("grid_lost")).toBe("fault grid_lost is a condition, not a latched fault")
+        expect(f.restore("melted")).toBe("fault melted is unknown")
+        expect(f.latched).toBe("none")
+        expect(f.restore("outlet3_relay_welded")).toBe("")
+        expect(f.latched).toBe("outlet3_relay_welded")
+        expect(f.restore("none")).toBe("")
+        expect(f.latched).toBe("none")
+    })
+})
