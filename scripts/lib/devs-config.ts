@@ -39,6 +39,11 @@ function crossChecks(c: any): string[] {
     if (s.defaultPct < s.minPct || s.defaultPct > s.maxPct)
         out.push(`/socFloor/defaultPct = ${s.defaultPct}: must lie within minPct..maxPct (${s.minPct}..${s.maxPct})`)
     out.push(...v2hChecks(c.v2h), ...gridChecks(c.grid), ...mqttChecks(c.mqtt))
+    const ps = c.powerStage
+    if (!(ps.commandTimeoutMs >= 2 * ps.keepaliveMs))
+        out.push(`/powerStage/commandTimeoutMs = ${ps.commandTimeoutMs}: must be at least twice keepaliveMs (${ps.keepaliveMs}), so that one lost keepalive does not stop the inverter`)
+    if (!(ps.keepaliveMs >= k.v2hMs))
+        out.push(`/powerStage/keepaliveMs = ${ps.keepaliveMs}: must not be shorter than the V2H tick (ticks.v2hMs = ${k.v2hMs}), which sends it`)
     return out
 }
 
