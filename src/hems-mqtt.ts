@@ -211,14 +211,19 @@ export class HemsMqtt {
             const now = ds.millis()
             const bytes = msg.content ? msg.content.length : 0
             let reason = ""
+            let id = ""
             // A retained command is stale by definition; applying it at every (re)connect would also
             // restart the V2H command timeout and defeat the fallback. Oversize payloads are refused
             // on their byte count, before decoding.
             if (msg.retain) reason = "retained command ignored: publish commands with retain off (a stale retained command would restart the command timeout at every reconnect)"
             else if (bytes > DEVS.hems.maxPayloadBytes) reason = `payload too long: ${bytes} bytes (limit ${DEVS.hems.maxPayloadBytes})`
-            else reason = this.controller.command(msg.content.toString(), now)
+            else {
+                const r = this.controller.handle(msg.content.toString(), now)
+                reason = r.error
+                id = r.id
+            }
             if (reason) this.log("command rejected: " + reason)
-            this.queueEvent(commandEventDoc(reason, now))
+            this.queueEvent(commandEventDoc(reason, now, id))
         } catch (e) {
             this.log("command handler error: " + ((e as Error).message || "error"))
             this.queueEvent(commandEventDoc("internal error while handling the command; nothing applied", ds.millis()))

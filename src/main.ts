@@ -247,6 +247,7 @@ const checked = validatePersisted(stored, DEVS)
 const problems = checked.problems
 for (const p of restore(controller, checked.value, ds.millis())) problems.push(p)
 const energy = new EnergyCounter(checked.value.wh)
+controller.energyWh = energy.wh
 const persistence = new PersistScheduler(DEVS, checked.value, ds.millis())
 for (const p of problems) {
     console.log("settings: " + p)

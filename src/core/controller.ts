@@ -6,9 +6,9 @@
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../config/devs.gen"
 import { isFiniteNumber } from "./num"
-import { HemsCommand, parseCommand, validateCommand } from "./hems-command"
+import { CommandResult, HemsCommand, parseCommand, validateCommand } from "./hems-command"
 import { OutletProtection } from "./outlet-protection"
-import { V2hSupervisor } from "./v2h-supervisor"
+import { V2hInput, V2hSupervisor } from "./v2h-supervisor"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist">
 
@@ -17,9 +17,37 @@ function measured(x: number, scale: number): number {
     return isFiniteNumber(x) ? Math.round(x * scale) / scale : null
 }
 
+/** What the status document says about the vehicle (ECHONET Lite 0xC7 is derived from it). */
+export type VehicleLink = "none" | "connected" | "chargeable" | "dischargeable" | "both"
+
+/**
+ * The vehicle as the last battery reading shows it: no fresh reading (v2h.readingTimeoutMs) means
+ * no vehicle on the link; otherwise what the vehicle allows now (its max charge / discharge current).
+ */
+export function vehicleLink(m: V2hInput, nowMs: number, readingTimeoutMs: number): VehicleLink {
+    if (!m || !isFiniteNumber(m.batteryAtMs) || nowMs - m.batteryAtMs > readingTimeoutMs) return "none"
+    const chg = isFiniteNumber(m.maxChargeCurrentA) && m.maxChargeCurrentA > 0
+    const dis = isFiniteNumber(m.maxDischargeCurrentA) && m.maxDischargeCurrentA > 0
+    if (chg && dis) return "both"
+    if (chg) return "chargeable"
+    if (dis) return "dischargeable"
+    return "connected"
+}
+
+/** The result of one command payload: why it was refused ("" = applied), and its "id" if it had one. */
+export interface CommandOutcome {
+    error: string
+    id: string
+}
+
 export class Controller {
     readonly protection: OutletProtection
     readonly v2h: V2hSupervisor
+    /**
+     * Energy through the inverter since the counters began, Wh: [discharged, charged, outlets].
+     * The shell points this at its (persisted) energy counter; the status document reads it.
+     */
+    energyWh: number[] = [0, 0, 0]
 
     constructor(private readonly cfg: ControllerConfig) {
         this.protection = new OutletProtection(cfg)
@@ -28,9 +56,14 @@ export class Controller {
 
     /** A command payload (JSON text). Returns "" when applied, else why it was rejected (nothing changed). */
     command(text: string, nowMs: number): string {
-        const r = parseCommand(text, this.cfg)
-        if (r.error) return r.error
-        return this.apply(r.command, nowMs)
+        return this.handle(text, nowMs).error
+    }
+
+    /** As command(), and also returns the command's correlation "id" (echoed in the result event). */
+    handle(text: string, nowMs: number): CommandOutcome {
+        const r: CommandResult = parseCommand(text, this.cfg)
+        if (r.error) return { error: r.error, id: r.id }
+        return { error: this.apply(r.command, nowMs), id: r.id }
     }
 
     /** An already parsed command object (e.g. decoded by a gateway). Same rules as command(). */
@@ -88,6 +121,12 @@ export class Controller {
             fault_latched: v.faultLatched,
             last_fault: v.lastFault,
             last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
+            // For gateways (ECHONET Lite 0x027E): the vehicle on the link, the rated inverter power and
+            // the energy counters (persisted across restarts).
+            vehicle: vehicleLink(m, nowMs, this.cfg.v2h.readingTimeoutMs),
+            rated_power_w: this.cfg.v2h.ratedPowerW,
+            discharged_wh: Math.round(this.energyWh[0]),
+            charged_wh: Math.round(this.energyWh[1]),
         }
     }
 }

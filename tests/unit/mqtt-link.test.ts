@@ -187,6 +187,8 @@ describe("topics and documents", () => {
             reason: "estop",
         })
         expect(commandEventDoc("", 1000)).toEqual({ event: "command_accepted", at_s: 1 })
+        expect(commandEventDoc("", 1000, "el-1")).toEqual({ event: "command_accepted", at_s: 1, id: "el-1" })
+        expect(commandEventDoc("bad", 1000, "el-2")).toEqual({ event: "command_rejected", at_s: 1, reason: "bad", id: "el-2" })
         expect(settingRejectedDoc("setting mqttTls: ...", 20)).toEqual({ event: "setting_rejected", at_s: 0.02, reason: "setting mqttTls: ..." })
         expect(commandEventDoc("mode = 3: must be one of ...", 1000)).toEqual({ event: "command_rejected", at_s: 1, reason: "mode = 3: must be one of ..." })
     })
@@ -237,6 +239,21 @@ describe("controller for the link", () => {
         expect(s).toMatchObject({ soc_pct: 70, inverter_w: 1234, grid_w: -100, grid_voltage_v: 100, grid_frequency_hz: 60, inverter_temp_c: 35.3 })
         const t = telemetryDoc(s, 100, 3)
         expect(t).toMatchObject({ at_s: 0.1, soc_pct: 70, inverter_w: 1234, grid_w: -100, events_dropped: 3, outlets_on: [false, false] }) // protection not ticked: outlets off
+    })
+
+    it("status document for gateways: vehicle link, rated power, energy counters", () => {
+        const c = new Controller(DEVS)
+        expect(c.statusJson(0)).toMatchObject({ vehicle: "none", rated_power_w: DEVS.v2h.ratedPowerW, discharged_wh: 0, charged_wh: 0 })
+        c.v2h.tick(input(100))
+        c.energyWh = [1234.6, 55.2, 0]
+        expect(c.statusJson(100)).toMatchObject({ vehicle: "both", discharged_wh: 1235, charged_wh: 55 })
+        expect(c.statusJson(100 + DEVS.v2h.readingTimeoutMs + 1).vehicle).toBe("none") // stale reading: no vehicle
+        c.v2h.tick({ ...input(200), maxChargeCurrentA: 0 })
+        expect(c.statusJson(200).vehicle).toBe("dischargeable")
+        c.v2h.tick({ ...input(300), maxDischargeCurrentA: 0 })
+        expect(c.statusJson(300).vehicle).toBe("chargeable")
+        c.v2h.tick({ ...input(400), maxDischargeCurrentA: 0, maxChargeCurrentA: 0 })
+        expect(c.statusJson(400).vehicle).toBe("connected")
     })
 
     it("a mode change made by a command between ticks is reported by the next tick, once", () => {
