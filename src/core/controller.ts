@@ -121,10 +121,14 @@ export class Controller {
             fault_latched: v.faultLatched,
             last_fault: v.lastFault,
             last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
-            // For gateways (ECHONET Lite 0x027E): the vehicle on the link, the rated inverter power and
-            // the energy counters (persisted across restarts).
+            // For gateways (ECHONET Lite 0x027E): the vehicle on the link and the currents it allows
+            // now, the rated inverter power, whether export to the grid is allowed, and the energy
+            // counters (persisted across restarts).
             vehicle: vehicleLink(m, nowMs, this.cfg.v2h.readingTimeoutMs),
+            max_charge_a: m ? measured(m.maxChargeCurrentA, 10) : null,
+            max_discharge_a: m ? measured(m.maxDischargeCurrentA, 10) : null,
             rated_power_w: this.cfg.v2h.ratedPowerW,
+            reverse_flow_allowed: this.cfg.v2h.reverseFlowAllowed,
             discharged_wh: Math.round(this.energyWh[0]),
             charged_wh: Math.round(this.energyWh[1]),
         }

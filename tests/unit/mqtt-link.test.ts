@@ -243,10 +243,11 @@ describe("controller for the link", () => {
 
     it("status document for gateways: vehicle link, rated power, energy counters", () => {
         const c = new Controller(DEVS)
-        expect(c.statusJson(0)).toMatchObject({ vehicle: "none", rated_power_w: DEVS.v2h.ratedPowerW, discharged_wh: 0, charged_wh: 0 })
+        expect(c.statusJson(0)).toMatchObject({ vehicle: "none", rated_power_w: DEVS.v2h.ratedPowerW, discharged_wh: 0, charged_wh: 0, max_charge_a: null })
+        expect(c.statusJson(0).reverse_flow_allowed).toBe(DEVS.v2h.reverseFlowAllowed)
         c.v2h.tick(input(100))
         c.energyWh = [1234.6, 55.2, 0]
-        expect(c.statusJson(100)).toMatchObject({ vehicle: "both", discharged_wh: 1235, charged_wh: 55 })
+        expect(c.statusJson(100)).toMatchObject({ vehicle: "both", discharged_wh: 1235, charged_wh: 55, max_charge_a: 100, max_discharge_a: 100 })
         expect(c.statusJson(100 + DEVS.v2h.readingTimeoutMs + 1).vehicle).toBe("none") // stale reading: no vehicle
         c.v2h.tick({ ...input(200), maxChargeCurrentA: 0 })
         expect(c.statusJson(200).vehicle).toBe("dischargeable")
