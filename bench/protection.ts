@@ -2,7 +2,7 @@
 // DeviceScript WASM VM, so we know a 20 ms protection tick fits an ESP32. Prints figures;
 // asserts nothing (timing on shared machines is noisy: see README "Performance").
 import { DEVS } from "../src/config/devs.gen"
-import { OutletProtection } from "../src/core/outlet-protection"
+import { OutletProtection } from "../src/core/outlets/protection"
 import { benchInput, loadTick } from "./synthetic-load"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"

@@ -3,7 +3,7 @@
 // test harness, so no GC stress): phase "empty" is the same slicing and yields without the core.
 import * as ds from "@devicescript/core"
 import { DEVS } from "../src/config/devs.gen"
-import { OutletProtection } from "../src/core/outlet-protection"
+import { OutletProtection } from "../src/core/outlets/protection"
 import { benchInput, loadTick } from "./synthetic-load"
 
 const TICKS = 20000

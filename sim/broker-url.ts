@@ -1,8 +1,8 @@
 // `--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]` and `--mqtt-prefix P` -> the firmware's device
-// settings (src/core/mqtt-settings.ts keys). The firmware validates them again at boot, with the
+// settings (src/core/hems/mqtt-settings.ts keys). The firmware validates them again at boot, with the
 // same rules; this only turns the URL into settings and refuses what the URL cannot mean.
 import { DEVS } from "../src/config/devs.gen"
-import { hostProblem, prefixProblem } from "../src/core/mqtt-settings"
+import { hostProblem, prefixProblem } from "../src/core/hems/mqtt-settings"
 
 export type BrokerSettings = {
     mqttHost: string

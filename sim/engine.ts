@@ -23,10 +23,10 @@ import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/loa
 import { PlantServers, SRV_CHARGER_CONTROL } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
-import { ALARM_REASONS, OUTLET_REASONS } from "../src/core/outlet-protection"
-import { FAULT_CODES, V2H_STATES } from "../src/core/v2h-supervisor"
-import { LIMIT_REASONS } from "../src/core/v2h-limits"
-import { V2H_MODES } from "../src/core/hems-command"
+import { ALARM_REASONS, OUTLET_REASONS } from "../src/core/outlets/protection"
+import { FAULT_CODES, V2H_STATES } from "../src/core/v2h/supervisor"
+import { LIMIT_REASONS } from "../src/core/v2h/limits"
+import { V2H_MODES } from "../src/core/hems/command"
 import { jdpack } from "jacdac-ts"
 
 /** Simulation cadences (virtual ms). */

@@ -4,12 +4,12 @@
 // command path (Controller.command / commandObject).
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { ALARM_REASONS, OUTLET_REASONS, OutletReason, SOC_STATES } from "./core/outlet-protection"
+import { ALARM_REASONS, OUTLET_REASONS, OutletReason, SOC_STATES } from "./core/outlets/protection"
 import { Controller } from "./core/controller"
-import { V2H_MODES } from "./core/hems-command"
-import { FAULT_CODES, FaultCode, V2H_STATES, V2hState } from "./core/v2h-supervisor"
-import { LIMIT_REASONS, REQUEST_SOURCES } from "./core/v2h-limits"
-import { GRID_STATES } from "./core/grid-monitor"
+import { V2H_MODES } from "./core/hems/command"
+import { FAULT_CODES, FaultCode, V2H_STATES, V2hState } from "./core/v2h/supervisor"
+import { LIMIT_REASONS, REQUEST_SOURCES } from "./core/v2h/limits"
+import { GRID_STATES } from "./core/v2h/grid-monitor"
 
 const WIRE_MAX_U16 = 0xffff
 const DAY_S = 86400

@@ -1,7 +1,7 @@
 // The MQTT link to a home energy manager: shell code only. It reads and validates the broker
-// settings (core: mqtt-settings.ts), keeps one connection through the DeviceScript MQTT client
-// with a reconnect backoff (core: backoff.ts), publishes status / telemetry / events (core:
-// hems-messages.ts, Controller.statusJson) and hands every command payload to
+// settings (core/hems/mqtt-settings.ts), keeps one connection through the DeviceScript MQTT client
+// with a reconnect backoff (core/common/backoff.ts), publishes status / telemetry / events (core:
+// core/hems/messages.ts, Controller.statusJson) and hands every command payload to
 // Controller.command, the one command path. Nothing here decides anything about the charger.
 //
 // Topics (README "MQTT link to a home energy manager"):
@@ -15,12 +15,12 @@ import { MQTTClient, MQTTMessage, MQTTState } from "@devicescript/net"
 import { deleteSetting, readSetting } from "@devicescript/settings"
 import { DEVS } from "./config/devs.gen"
 import { Controller } from "./core/controller"
-import { Backoff } from "./core/backoff"
-import { BoundedQueue } from "./core/bounded-queue"
-import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolveMqttSettings, secretsOf } from "./core/mqtt-settings"
-import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems-messages"
-import { ProtectionEvent } from "./core/outlet-protection"
-import { V2hEvent } from "./core/v2h-supervisor"
+import { Backoff } from "./core/common/backoff"
+import { BoundedQueue } from "./core/common/bounded-queue"
+import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolveMqttSettings, secretsOf } from "./core/hems/mqtt-settings"
+import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems/messages"
+import { ProtectionEvent } from "./core/outlets/protection"
+import { V2hEvent } from "./core/v2h/supervisor"
 
 const M = DEVS.mqtt
 /** The link's own loop: flushes events, publishes telemetry, notices a lost connection. */
@@ -79,6 +79,18 @@ export class HemsMqtt {
         }
         for (const key of r.badKeys) await deleteSetting(key)
         return r.settings
+    }
+
+    /** Starts the link's loop (settings, then the connection), off the caller's stack. */
+    start() {
+        const link = this
+        setTimeout(async () => {
+            try {
+                await link.run()
+            } catch (e) {
+                console.log("mqtt: link stopped: " + ((e as Error).message || "error"))
+            }
+        }, 0)
     }
 
     async run() {
@@ -232,14 +244,9 @@ export class HemsMqtt {
 }
 
 /** Starts the HEMS link in the background (settings, then connection). Never throws. */
+/** Starts the link (and returns it): settings, then the connection loop. */
 export function startHemsMqtt(controller: Controller): HemsMqtt {
     const link = new HemsMqtt(controller)
-    setTimeout(async () => {
-        try {
-            await link.run()
-        } catch (e) {
-            console.log("mqtt: link stopped: " + ((e as Error).message || "error"))
-        }
-    }, 0)
+    link.start()
     return link
 }

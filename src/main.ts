@@ -1,6 +1,7 @@
 // Firmware entry: a thin shell. It reads Jacdac roles, calls the pure core every tick and
-// writes the actuators. No control decision is made here: limits, priorities and reasons
-// live in src/core (see README "How the parts fit").
+// writes what the core says. No control decision is made here: limits, priorities, reasons,
+// staleness, the e-stop's reach and the order of the inverter writes live in src/core
+// (Controller and the modules it calls).
 //
 // Loops with periods from devs.json:
 //  - protection tick (ticks.protectionMs, 20 ms): outlet protection core -> outlet relays;
@@ -11,13 +12,13 @@
 import * as ds from "@devicescript/core"
 import { GridMeter, OutletMeter, TractionBattery, V2HInverter } from "@devicescript/core"
 import { DEVS } from "./config/devs.gen"
-import { OutletReading, ProtectionInput } from "./core/outlet-protection"
+import { OutletReading, ProtectionInput } from "./core/outlets/protection"
 import { Controller } from "./core/controller"
-import { V2hInput } from "./core/v2h-supervisor"
+import { V2hInput } from "./core/v2h/supervisor"
 import { startChargerControl } from "./control-server"
 import { readSetting, writeSetting } from "@devicescript/settings"
-import { EnergyCounter, PERSIST_KEY, PersistScheduler, capture, restore, validatePersisted } from "./core/persist"
-import { startHemsMqtt } from "./hems-mqtt"
+import { PERSIST_KEY } from "./core/persist"
+import { HemsMqtt } from "./hems-mqtt"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
 const meters: OutletMeter[] = []
@@ -37,7 +38,9 @@ const controller = new Controller(DEVS)
 const protection = controller.protection
 const v2h = controller.v2h
 const control = startChargerControl(controller)
-// MQTT link to a home energy manager (off unless the mqttHost setting names a broker).
+// MQTT link to a home energy manager (off unless the mqttHost setting names a broker). It
+// connects once the stored settings are back (below): a command cannot be overwritten by them.
+const hems = new HemsMqtt(controller)
 
 // Latest inputs, stamped with the time they arrived; the core judges staleness.
 const NEVER_MS = -1e9
@@ -67,14 +70,14 @@ const vin: V2hInput = {
     gridVoltageV: NaN,
     gridFrequencyHz: NaN,
     gridAtMs: NEVER_MS,
+    // Filled by the controller from the outlet core (tickV2h).
     outletsW: 0,
     outletOn: protection.status.outletOn,
-    outletW: [],
+    outletW: protection.status.outletW,
 }
 meters.forEach((meter, i) => {
     const rd: OutletReading = { powerW: NaN, currentA: NaN, atMs: NEVER_MS }
     input.outlets.push(rd)
-    vin.outletW.push(NaN)
     meter.reading.subscribe(v => {
         rd.powerW = v[0]
         rd.currentA = v[1]
@@ -123,12 +126,10 @@ estop.binding().subscribe(bound => {
     vin.estopAvailable = !!bound
 })
 
-// Actuator state as last written; null = unknown (write on next chance).
+// Relay state as last written; null = unknown (write on next chance). The inverter's is kept by
+// the core with the order of its writes (controller.inverterWrites).
 const written: boolean[] = relays.map(() => null)
-let invPowerW: number = null
-let invContactor: boolean = null
-let invGridRelay: boolean = null
-let invIsland: boolean = null
+const inverterWrites = controller.inverterWrites
 
 // Actuators are written on change, and again whenever their role (re)binds (a server that
 // restarted gets its state again). Not periodically: every register write is a bus round trip,
@@ -140,7 +141,7 @@ relays.forEach((relay, i) => {
     })
 })
 inverter.binding().subscribe(() => {
-    invPowerW = invContactor = invGridRelay = invIsland = null
+    inverterWrites.forget()
 })
 
 async function writeRelays() {
@@ -157,34 +158,18 @@ async function writeRelays() {
     }
 }
 
+// The writes the core planned at the last V2H tick, in its order.
 async function writeInverter() {
     if (!inverter.isBound) {
-        invPowerW = invContactor = invGridRelay = invIsland = null
+        inverterWrites.forget()
         return
     }
-    const st = v2h.status
-    const w = Math.round(st.commandW)
-    // An opening contactor goes first: normally the power is already ~0 then (the core ramps it
-    // down before opening), and in an emergency the contactor is what must open at once.
-    if (!st.contactorCmd && invContactor !== false) {
-        invContactor = false
-        await inverter.contactorCommand.write(false)
-    }
-    if (invPowerW !== w) {
-        invPowerW = w
-        await inverter.powerCommand.write(w)
-    }
-    if (invIsland !== st.islandCmd) {
-        invIsland = st.islandCmd
-        await inverter.islandEnabled.write(st.islandCmd)
-    }
-    if (st.contactorCmd && invContactor !== true) {
-        invContactor = true
-        await inverter.contactorCommand.write(true)
-    }
-    if (invGridRelay !== st.gridRelayCmd) {
-        invGridRelay = st.gridRelayCmd
-        await inverter.gridRelayCommand.write(st.gridRelayCmd)
+    for (let k = 0; k < inverterWrites.count; k++) {
+        const w = inverterWrites.writes[k]
+        if (w.register === "contactor") await inverter.contactorCommand.write(w.on)
+        else if (w.register === "power") await inverter.powerCommand.write(w.powerW)
+        else if (w.register === "island") await inverter.islandEnabled.write(w.on)
+        else await inverter.gridRelayCommand.write(w.on)
     }
 }
 
@@ -217,13 +202,7 @@ async function runV2h() {
 
 async function v2hOnce() {
     vin.nowMs = ds.millis()
-    vin.outletsW = protection.status.totalPowerW
-    for (let i = 0; i < input.outlets.length; i++) {
-        const rd = input.outlets[i]
-        vin.outletW[i] = vin.nowMs - rd.atMs <= DEVS.outlets.meterTimeoutMs ? rd.powerW : NaN
-    }
-    const st = v2h.tick(vin)
-    input.estop = vin.estop || st.fault === "estop"
+    const st = controller.tickV2h(vin)
     await writeInverter()
     for (const ev of st.events) {
         console.log(`v2h: ${ev.kind} state=${ev.state} reason=${ev.reason}`)
@@ -243,29 +222,17 @@ try {
 } catch (e) {
     console.log("settings: cannot read the stored record")
 }
-const checked = validatePersisted(stored, DEVS)
-const problems = checked.problems
-for (const p of restore(controller, checked.value, ds.millis())) problems.push(p)
-const energy = new EnergyCounter(checked.value.wh)
-controller.energyWh = energy.wh
-const persistence = new PersistScheduler(DEVS, checked.value, ds.millis())
-for (const p of problems) {
+for (const p of controller.boot(stored, ds.millis())) {
     console.log("settings: " + p)
     await control.reportProblem(p)
 }
-// A restored e-stop latch keeps the outlets off from the very first protection tick.
-input.estop = v2h.latchedFault() === "estop"
 restored = true
-// The HEMS link starts once the stored settings are back (a command cannot be overwritten by them).
-const hems = startHemsMqtt(controller)
+hems.start()
 console.log(`boot ${v2h.bootCount}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
 
 async function persist() {
-    const now = ds.millis()
-    energy.add(now, now - vin.inverterAtMs <= DEVS.v2h.readingTimeoutMs ? vin.inverterW : 0, protection.status.totalPowerW)
-    const rec = capture(controller, energy.wh)
-    if (!persistence.due(rec, now)) return
-    persistence.written(rec, now)
+    const rec = controller.persistDue(ds.millis())
+    if (!rec) return
     try {
         await writeSetting(PERSIST_KEY, rec)
     } catch (e) {
@@ -275,8 +242,7 @@ async function persist() {
 
 setInterval(async () => {
     input.nowMs = ds.millis()
-    input.estop = input.estop || vin.estop
-    const st = protection.tick(input)
+    const st = controller.tickOutlets(input, vin.estop)
     await writeRelays()
     for (const ev of st.events) {
         console.log(`protection: ${ev.kind} outlet=${ev.outlet} reason=${ev.reason} r=${ev.loadRatio}`)
@@ -294,7 +260,7 @@ let lastReasons = ""
 setInterval(async () => {
     await persist()
     const st = protection.status
-    if ((st.alarm || v2h.status.faultLatched) && alarm.isBound)
+    if (controller.alarmOn() && alarm.isBound)
         await alarm.playNote(DEVS.alarm.toneHz, DEVS.alarm.volume, DEVS.ticks.supervisoryMs / 2)
     const reasons = st.reason.join(",") + " " + st.alarmReason
     if (reasons !== lastReasons) {

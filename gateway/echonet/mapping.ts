@@ -1,6 +1,6 @@
 // The mapping between the charger's MQTT interface and the 0x027E object: property values from
 // the retained status document (src/core/controller.ts statusJson), and Set requests turned into
-// ONE firmware command (src/core/hems-command.ts) or refused. Pure: no sockets, no clock.
+// ONE firmware command (src/core/hems/command.ts) or refused. Pure: no sockets, no clock.
 //
 // Sign conventions: the firmware's setpoint_w and inverter_w are + discharge (to the home), -
 // charge; ECHONET Lite 0xD3 and 0xE0 are + charge, - discharge.

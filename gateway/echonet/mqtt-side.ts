@@ -1,12 +1,12 @@
 // The MQTT side: the charger's retained status and online flag (its last will), its events, and
 // commands on <prefix>/cmd, each with an "id" the firmware echoes in command_accepted /
-// command_rejected (src/core/hems-command.ts). Reconnects with the firmware's backoff rules
-// (src/core/backoff.ts, devs.json mqtt.backoff*). While the broker is unreachable or the charger
+// command_rejected (src/core/hems/command.ts). Reconnects with the firmware's backoff rules
+// (src/core/common/backoff.ts, devs.json mqtt.backoff*). While the broker is unreachable or the charger
 // is offline, the view says so: the node then answers SNA instead of stale values.
 import { EventEmitter } from "node:events"
 import mqtt, { type MqttClient } from "mqtt"
 import type { BrokerSettings } from "../../sim/broker-url"
-import { Backoff, type BackoffConfig } from "../../src/core/backoff"
+import { Backoff, type BackoffConfig } from "../../src/core/common/backoff"
 import type { ChargerView } from "./mapping"
 import type { CommandResult } from "./node"
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url"
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv"
 import { ConfigError, loadDevsConfig, validateDevsConfig, valueAt } from "../../scripts/lib/devs-config"
 import { mergePlantParams } from "../plant/plant"
-import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlet-protection"
+import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlets/protection"
 import type { DevsConfig } from "../../src/config/devs.gen"
 
 export const SCENARIO_SCHEMA = join(dirname(fileURLToPath(import.meta.url)), "scenario.schema.json")

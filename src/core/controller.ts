@@ -1,14 +1,26 @@
 // The controller: the outlet protection and the V2H supervisor together, with the one command
 // path every front end uses (Jacdac control surface, simulator, MQTT) and the status document
-// that gateways publish. Commands are all-or-nothing: every key is validated (hems-command.ts)
+// that gateways publish. Commands are all-or-nothing: every key is validated (hems/command.ts)
 // and checked against the current settings before anything is applied.
+//
+// It also holds every decision that joins the two sides, so the firmware shell (main.ts) only
+// reads inputs, calls these and writes what they return:
+//  - the e-stop: pressed, it cuts the outlets at once; latched by the supervisor, it keeps them
+//    cut until the fault is cleared (and across a restart);
+//  - the outlet readings the supervisor sees (the outlet core's one staleness judgement);
+//  - the restart (stored record -> cores) and when to write the record again, with the energy
+//    counters integrated from fresh readings only;
+//  - the alarm (outlet alarm or a latched V2H fault);
+//  - the inverter writes in a safe order (v2h/inverter-writes.ts).
 //
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
-import { CommandResult, HemsCommand, parseCommand, validateCommand } from "./hems-command"
-import { OutletProtection } from "./outlet-protection"
-import { V2hInput, V2hSupervisor } from "./v2h-supervisor"
+import { isFiniteNumber } from "./common/num"
+import { CommandResult, HemsCommand, parseCommand, validateCommand } from "./hems/command"
+import { OutletProtection, ProtectionInput, ProtectionStatus } from "./outlets/protection"
+import { V2hInput, V2hStatus, V2hSupervisor } from "./v2h/supervisor"
+import { InverterWrites } from "./v2h/inverter-writes"
+import { EnergyCounter, Persisted, PersistScheduler, capture, restore, validatePersisted } from "./persist"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist">
 
@@ -43,15 +55,73 @@ export interface CommandOutcome {
 export class Controller {
     readonly protection: OutletProtection
     readonly v2h: V2hSupervisor
-    /**
-     * Energy through the inverter since the counters began, Wh: [discharged, charged, outlets].
-     * The shell points this at its (persisted) energy counter; the status document reads it.
-     */
-    energyWh: number[] = [0, 0, 0]
+    /** The inverter register writes to make after each V2H tick, in order. */
+    readonly inverterWrites = new InverterWrites()
+    /** The outlets' e-stop (see tickOutlets / tickV2h). */
+    private outletEstop = false
+    private energy = new EnergyCounter([0, 0, 0])
+    private persistence: PersistScheduler = null
 
     constructor(private readonly cfg: ControllerConfig) {
         this.protection = new OutletProtection(cfg)
         this.v2h = new V2hSupervisor(cfg)
+    }
+
+    /**
+     * Restart: applies the stored record (what readSetting gave; undefined when nothing is stored)
+     * before the first tick, so latched trips and faults need the same resets as before. A bad
+     * value is replaced by its default; returns one message per replaced value.
+     */
+    boot(stored: any, nowMs: number): string[] {
+        const checked = validatePersisted(stored, this.cfg)
+        const problems = checked.problems
+        for (const p of restore(this, checked.value, nowMs)) problems.push(p)
+        this.energy = new EnergyCounter(checked.value.wh)
+        this.persistence = new PersistScheduler(this.cfg, checked.value, nowMs)
+        // A restored e-stop latch keeps the outlets off from the very first protection tick.
+        this.outletEstop = this.v2h.latchedFault() === "estop"
+        return problems
+    }
+
+    /** One outlet-protection tick. A pressed e-stop cuts the outlets now, without waiting for the V2H tick. */
+    tickOutlets(inp: ProtectionInput, estopPressed: boolean): ProtectionStatus {
+        if (estopPressed) this.outletEstop = true
+        inp.estop = this.outletEstop
+        return this.protection.tick(inp)
+    }
+
+    /**
+     * One V2H tick, with the outlets' state from their last protection tick (their total draw, the
+     * relay commands and the fresh readings for the welded-relay check). Afterwards the outlets
+     * stay cut while the e-stop is pressed or latched. The inverter writes are in inverterWrites.
+     */
+    tickV2h(vin: V2hInput): V2hStatus {
+        const p = this.protection.status
+        vin.outletsW = p.totalPowerW
+        vin.outletOn = p.outletOn
+        vin.outletW = p.outletW
+        const st = this.v2h.tick(vin)
+        this.outletEstop = vin.estop || st.fault === "estop"
+        this.inverterWrites.plan(st)
+        return st
+    }
+
+    /** The alarm sounds while the outlets raise their alarm or a V2H fault is latched. */
+    alarmOn(): boolean {
+        return this.protection.status.alarm || this.v2h.status.faultLatched
+    }
+
+    /**
+     * Integrates the energy counters (inverter power only from a fresh reading) and returns the
+     * record to write to flash now, or null when nothing needs writing yet (persist.ts's schedule).
+     */
+    persistDue(nowMs: number): Persisted {
+        const inv = this.v2h.lastReadings()
+        this.energy.add(nowMs, inv && this.v2h.inverterFresh(inv, nowMs) ? inv.inverterW : 0, this.protection.status.totalPowerW)
+        const rec = capture(this, this.energy.wh)
+        if (!this.persistence || !this.persistence.due(rec, nowMs)) return null
+        this.persistence.written(rec, nowMs)
+        return rec
     }
 
     /** A command payload (JSON text). Returns "" when applied, else why it was rejected (nothing changed). */
@@ -129,8 +199,8 @@ export class Controller {
             max_discharge_a: m ? measured(m.maxDischargeCurrentA, 10) : null,
             rated_power_w: this.cfg.v2h.ratedPowerW,
             reverse_flow_allowed: this.cfg.v2h.reverseFlowAllowed,
-            discharged_wh: Math.round(this.energyWh[0]),
-            charged_wh: Math.round(this.energyWh[1]),
+            discharged_wh: Math.round(this.energy.wh[0]),
+            charged_wh: Math.round(this.energy.wh[1]),
         }
     }
 }

@@ -4,13 +4,13 @@
 // (@devicescript/settings, key PERSIST_KEY), written by the shell when PersistScheduler says so.
 //
 // A stored record is checked field by field against the same bounds as a HEMS command
-// (hems-command.ts) and the cores' own rules: a bad value is reported and replaced by the
+// (hems/command.ts) and the cores' own rules: a bad value is reported and replaced by the
 // default, never used. Pure; DeviceScript subset.
 import type { DevsConfig } from "../config/devs.gen"
-import { validateCommand, showValue } from "./hems-command"
-import { isFiniteNumber } from "./num"
-import { Controller } from "./controller"
-import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h-supervisor"
+import { validateCommand, showValue } from "./hems/command"
+import { isFiniteNumber } from "./common/num"
+import type { Controller } from "./controller"
+import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h/supervisor"
 
 /** Settings key (at most 13 characters). */
 export const PERSIST_KEY = "charger"

@@ -9,7 +9,7 @@ import {
     ProtectionConfig,
     ProtectionEvent,
     ProtectionStatus,
-} from "../../src/core/outlet-protection"
+} from "../../src/core/outlets/protection"
 
 export interface ConfigOverrides {
     outlets?: any

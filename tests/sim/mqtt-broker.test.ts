@@ -22,7 +22,7 @@ import { loadScenario } from "../../sim/scenario/load"
 import type { TraceRow } from "../../sim/trace"
 import { settingsFlash } from "../../sim/vm/settings"
 import { DEVS } from "../../src/config/devs.gen"
-import { parseCommand } from "../../src/core/hems-command"
+import { parseCommand } from "../../src/core/hems/command"
 
 const PREFIX = `charger/${SIM_DEVICE_ID}`
 const USER = "hems-user-7f3a"

@@ -2,9 +2,12 @@
 // for the gateway tests. Built from the real Controller so the fields cannot drift.
 import { DEVS } from "../../src/config/devs.gen"
 import { Controller } from "../../src/core/controller"
+import { defaultPersisted } from "../../src/core/persist"
 
 export function chargerStatus(over: Record<string, unknown> = {}): any {
     const c = new Controller(DEVS)
+    // Energy counters as a restart restores them.
+    c.boot({ ...defaultPersisted(DEVS), wh: [12345.4, 678.9, 0] }, 0)
     c.v2h.tick({
         nowMs: 100,
         estop: false,
@@ -26,6 +29,5 @@ export function chargerStatus(over: Record<string, unknown> = {}): any {
         outletOn: [false, false],
         outletW: [0, 0],
     })
-    c.energyWh = [12345.4, 678.9, 0]
     return { ...c.statusJson(100), ...over }
 }

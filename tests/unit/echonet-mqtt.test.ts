@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { ChargerLink } from "../../gateway/echonet/mqtt-side"
 import { DEVS } from "../../src/config/devs.gen"
 import { Controller } from "../../src/core/controller"
-import { commandEventDoc } from "../../src/core/hems-messages"
+import { commandEventDoc } from "../../src/core/hems/messages"
 import { chargerStatus } from "./echonet-fixtures"
 
 const PREFIX = "charger/test"
@@ -29,7 +29,7 @@ async function startBroker(onPort = 0) {
 async function stopBroker() {
     for (const c of Object.values((broker as any).clients)) (c as any).conn.destroy()
     await new Promise(r => server.close(r))
-    await new Promise(r => broker.close(r))
+    await new Promise<void>(r => broker.close(() => r()))
 }
 
 /** The firmware's side of the topic tree: retained status + online (will), commands validated and answered with the id. */
@@ -37,7 +37,7 @@ async function fakeFirmware(): Promise<{ client: MqttClient; controller: Control
     const controller = new Controller(DEVS)
     const commands: string[] = []
     const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, will: { topic: `${PREFIX}/status/online`, payload: Buffer.from("false"), retain: true, qos: 0 } })
-    await new Promise(r => client.once("connect", r))
+    await new Promise<void>(r => client.once("connect", () => r()))
     await client.subscribeAsync(`${PREFIX}/cmd`)
     client.on("message", (_t, payload) => {
         commands.push(payload.toString())

@@ -7,7 +7,7 @@ import { MODE } from "../../gateway/echonet/mapping"
 import { EchonetNode, type CommandResult, type Peer } from "../../gateway/echonet/node"
 import { CHARGER_EOJ, CHARGER_PROPERTIES, NODE_PROFILE_EOJ, readPropertyMap, readS32, readU32, s32, u32 } from "../../gateway/echonet/properties"
 import { DEVS } from "../../src/config/devs.gen"
-import { parseCommand } from "../../src/core/hems-command"
+import { parseCommand } from "../../src/core/hems/command"
 import { chargerStatus } from "./echonet-fixtures"
 
 const CONTROLLER = 0x05ff01

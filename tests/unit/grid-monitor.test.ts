@@ -1,7 +1,7 @@
-// Grid monitor (src/core/grid-monitor.ts) against the IEEE 1547-2018 category III table in devs.json.
+// Grid monitor (src/core/v2h/grid-monitor.ts) against the IEEE 1547-2018 category III table in devs.json.
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
-import { GridMonitor } from "../../src/core/grid-monitor"
+import { GridMonitor } from "../../src/core/v2h/grid-monitor"
 
 const G = DEVS.grid
 const V0 = G.nominalVoltageV

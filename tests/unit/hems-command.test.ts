@@ -1,8 +1,8 @@
-// The one command parser/validator (src/core/hems-command.ts) and the controller's all-or-nothing apply.
+// The one command parser/validator (src/core/hems/command.ts) and the controller's all-or-nothing apply.
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
-import { parseCommand, validateCommand } from "../../src/core/hems-command"
+import { parseCommand, validateCommand } from "../../src/core/hems/command"
 import { Controller } from "../../src/core/controller"
 
 const RUNS = Number(process.env.FC_RUNS ?? 1000)

@@ -6,12 +6,13 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DEVS_JSON, validateDevsConfig } from "../../scripts/lib/devs-config"
 import { DEVS } from "../../src/config/devs.gen"
-import { Backoff } from "../../src/core/backoff"
-import { BoundedQueue } from "../../src/core/bounded-queue"
+import { Backoff } from "../../src/core/common/backoff"
+import { BoundedQueue } from "../../src/core/common/bounded-queue"
+import { defaultPersisted } from "../../src/core/persist"
 import { Controller } from "../../src/core/controller"
-import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems-messages"
-import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/mqtt-settings"
-import type { V2hInput } from "../../src/core/v2h-supervisor"
+import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems/messages"
+import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/hems/mqtt-settings"
+import type { V2hInput } from "../../src/core/v2h/supervisor"
 
 const M = DEVS.mqtt
 const RUNS = Number(process.env.FC_RUNS ?? 1000)
@@ -246,7 +247,7 @@ describe("controller for the link", () => {
         expect(c.statusJson(0)).toMatchObject({ vehicle: "none", rated_power_w: DEVS.v2h.ratedPowerW, discharged_wh: 0, charged_wh: 0, max_charge_a: null })
         expect(c.statusJson(0).reverse_flow_allowed).toBe(DEVS.v2h.reverseFlowAllowed)
         c.v2h.tick(input(100))
-        c.energyWh = [1234.6, 55.2, 0]
+        c.boot({ ...defaultPersisted(DEVS), wh: [1234.6, 55.2, 0] }, 100)
         expect(c.statusJson(100)).toMatchObject({ vehicle: "both", discharged_wh: 1235, charged_wh: 55, max_charge_a: 100, max_discharge_a: 100 })
         expect(c.statusJson(100 + DEVS.v2h.readingTimeoutMs + 1).vehicle).toBe("none") // stale reading: no vehicle
         c.v2h.tick({ ...input(200), maxChargeCurrentA: 0 })

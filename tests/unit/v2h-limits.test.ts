@@ -1,7 +1,7 @@
-// The one arbitration place (src/core/v2h-limits.ts).
+// The one arbitration place (src/core/v2h/limits.ts).
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { LIMIT_REASONS, LimitReason, LimitSet, limitTier } from "../../src/core/v2h-limits"
+import { LIMIT_REASONS, LimitReason, LimitSet, limitTier } from "../../src/core/v2h/limits"
 
 const RUNS = Number(process.env.FC_RUNS ?? 1000)
 

@@ -2,7 +2,7 @@
 // Expected values come from devs.json and the rules, not from the implementation.
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
-import { LIMIT_REASONS } from "../../src/core/v2h-limits"
+import { LIMIT_REASONS } from "../../src/core/v2h/limits"
 import { V2hLoop, V2H_TICK_MS, bootedLoop, v2hConfig } from "../helpers/v2h-harness"
 
 const V = DEVS.v2h

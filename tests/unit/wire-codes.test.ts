@@ -4,11 +4,11 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { ROOT } from "../../scripts/lib/devs-config"
-import { ALARM_REASONS, OUTLET_REASONS, SOC_STATES } from "../../src/core/outlet-protection"
-import { FAULT_CODES, V2H_STATES } from "../../src/core/v2h-supervisor"
-import { LIMIT_REASONS, REQUEST_SOURCES } from "../../src/core/v2h-limits"
-import { V2H_MODES } from "../../src/core/hems-command"
-import { GRID_STATES } from "../../src/core/grid-monitor"
+import { ALARM_REASONS, OUTLET_REASONS, SOC_STATES } from "../../src/core/outlets/protection"
+import { FAULT_CODES, V2H_STATES } from "../../src/core/v2h/supervisor"
+import { LIMIT_REASONS, REQUEST_SOURCES } from "../../src/core/v2h/limits"
+import { V2H_MODES } from "../../src/core/hems/command"
+import { GRID_STATES } from "../../src/core/v2h/grid-monitor"
 
 const specs = JSON.parse(readFileSync(join(ROOT, ".devicescript", "services.json"), "utf8"))
 const control = specs.find((s: any) => s.shortId === "chargercontrol" || s.name === "Charger Control")

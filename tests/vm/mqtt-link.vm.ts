@@ -3,11 +3,11 @@
 // difference from Node shows up here. The same cases as tests/unit/mqtt-link.test.ts, fewer.
 import { describe, expect, test } from "@devicescript/test"
 import { DEVS } from "../../src/config/devs.gen"
-import { Backoff } from "../../src/core/backoff"
-import { BoundedQueue } from "../../src/core/bounded-queue"
+import { Backoff } from "../../src/core/common/backoff"
+import { BoundedQueue } from "../../src/core/common/bounded-queue"
 import { Controller } from "../../src/core/controller"
-import { commandEventDoc, TelemetrySchedule } from "../../src/core/hems-messages"
-import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/mqtt-settings"
+import { commandEventDoc, TelemetrySchedule } from "../../src/core/hems/messages"
+import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/hems/mqtt-settings"
 
 describe("mqtt link core in the VM", () => {
     test("backoff doubles to the max and resets", () => {

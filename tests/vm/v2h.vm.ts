@@ -4,8 +4,8 @@
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { DEVS } from "../../src/config/devs.gen"
-import { parseCommand } from "../../src/core/hems-command"
-import { LimitSet } from "../../src/core/v2h-limits"
+import { parseCommand } from "../../src/core/hems/command"
+import { LimitSet } from "../../src/core/v2h/limits"
 import { V2hLoop, v2hConfig } from "../helpers/v2h-harness"
 
 // The VM panics after ~128K opcodes without yielding: long runs go in slices.

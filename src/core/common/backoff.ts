@@ -3,7 +3,7 @@
 // chargers that lost the same broker do not come back in step. A successful connection resets it.
 //
 // Pure: the random number is an input (the shell passes Math.random()). DeviceScript subset.
-import type { DevsConfig } from "../config/devs.gen"
+import type { DevsConfig } from "../../config/devs.gen"
 
 export type BackoffConfig = Pick<DevsConfig["mqtt"], "backoffMinMs" | "backoffMaxMs" | "backoffJitterPct">
 

@@ -1,5 +1,5 @@
 // Local V2H modes: what the controller asks for by itself when no HEMS setpoint is in force. Each
-// returns a REQUEST (signed W, + discharge); the arbitration (v2h-limits.ts) then applies every
+// returns a REQUEST (signed W, + discharge); the arbitration (limits.ts) then applies every
 // limit, so a mode never has to know about the reserve, the rating or the grid.
 //
 //  - self_consumption: discharge to hold grid import near targetImportW; never charges, never
@@ -14,7 +14,7 @@
 // do not oscillate with the inverter's lag.
 //
 // Pure; DeviceScript subset.
-import type { DevsConfig } from "../config/devs.gen"
+import type { DevsConfig } from "../../config/devs.gen"
 
 export type ModesConfig = Pick<DevsConfig, "v2h">
 

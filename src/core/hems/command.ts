@@ -12,8 +12,8 @@
 // with a message naming the key, the value and the rule, and the caller changes nothing.
 //
 // Pure; DeviceScript subset (no regex, no Number.*).
-import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
+import type { DevsConfig } from "../../config/devs.gen"
+import { isFiniteNumber } from "../common/num"
 
 export type V2hMode = "idle" | "setpoint" | "self_consumption" | "pv_surplus" | "schedule"
 /** Wire order (services/charger-control.md enum V2hMode). */

@@ -4,8 +4,8 @@
 // Controller.statusJson.
 //
 // Pure; DeviceScript subset.
-import type { ProtectionEvent } from "./outlet-protection"
-import type { V2hEvent } from "./v2h-supervisor"
+import type { ProtectionEvent } from "../outlets/protection"
+import type { V2hEvent } from "../v2h/supervisor"
 
 /** Seconds since boot, to the millisecond (JSON keeps ~7 significant digits: fine for ~115 days). */
 function atS(ms: number): number {
@@ -44,7 +44,7 @@ export function v2hEventDoc(ev: V2hEvent): any {
 
 /**
  * `<prefix>/event` for a command from the HEMS: accepted (reason "") or rejected with why; with the
- * command's "id" when it carried one (hems-command.ts), so the sender can match the result.
+ * command's "id" when it carried one (command.ts), so the sender can match the result.
  */
 export function commandEventDoc(reason: string, nowMs: number, id?: string): any {
     const doc: any = reason ? { event: "command_rejected", at_s: atS(nowMs), reason: reason } : { event: "command_accepted", at_s: atS(nowMs) }

@@ -5,8 +5,8 @@
 // `enterService.delayMs` before the controller reconnects, then power comes back along a ramp.
 //
 // Pure, allocation-free per tick; DeviceScript subset.
-import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
+import type { DevsConfig } from "../../config/devs.gen"
+import { isFiniteNumber } from "../common/num"
 
 export type GridState =
     | "unknown" // no reading yet since boot

@@ -3,7 +3,7 @@
 // through grid loss (backup/islanding or stop), and latches faults.
 //
 //   request (HEMS setpoint | fallback after the command timeout | local mode | backup)
-//     -> LimitSet.resolve (v2h-limits.ts: the one arbitration place, every limit with its reason)
+//     -> LimitSet.resolve (limits.ts: the one arbitration place, every limit with its reason)
 //     -> target -> ramp (increases at rampUpWPerS, decreases at once) -> command to the inverter
 //
 // States (every transition carries a reason, reported as an event):
@@ -19,12 +19,12 @@
 //                cause is gone (a local action, never over the network)
 //
 // Pure and deterministic (time only from input.nowMs); DeviceScript subset.
-import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
+import type { DevsConfig } from "../../config/devs.gen"
+import { isFiniteNumber } from "../common/num"
 import { GridMonitor, GridState, GridTrip } from "./grid-monitor"
-import { LIMIT_REASONS, LimitReason, LimitSet, RequestSource } from "./v2h-limits"
-import { LocalModes } from "./v2h-modes"
-import { HemsCommand, V2hMode } from "./hems-command"
+import { LIMIT_REASONS, LimitReason, LimitSet, RequestSource } from "./limits"
+import { LocalModes } from "./modes"
+import { HemsCommand, V2hMode } from "../hems/command"
 
 export type V2hState = "idle" | "starting" | "discharging" | "charging" | "stopping" | "grid_lost" | "backup" | "fault"
 /** Wire order (services/charger-control.md enum V2hState). */
@@ -340,6 +340,11 @@ export class V2hSupervisor {
         return ""
     }
 
+    /** True when the inverter's reading is recent (v2h.readingTimeoutMs) and a number: only then is inverterW used. */
+    inverterFresh(inp: V2hInput, nowMs: number): boolean {
+        return nowMs - inp.inverterAtMs <= this.v.readingTimeoutMs && isFiniteNumber(inp.inverterW)
+    }
+
     /** The inputs of the last tick (null before the first): the measurements the status document shows. */
     lastReadings(): V2hInput {
         return this.lastInput
@@ -367,9 +372,8 @@ export class V2hSupervisor {
         this.betweenTicks = NO_EVENTS
 
         // Freshness of the three data sources.
-        const batteryFresh =
-            now - inp.batteryAtMs <= this.cfg.socFloor.socTimeoutMs && isFiniteNumber(inp.socPct) && isFiniteNumber(inp.batteryVoltageV)
-        const inverterFresh = now - inp.inverterAtMs <= v.readingTimeoutMs && isFiniteNumber(inp.inverterW)
+        const batteryFresh = now - inp.batteryAtMs <= this.cfg.socFloor.socTimeoutMs && isFiniteNumber(inp.socPct) && isFiniteNumber(inp.batteryVoltageV)
+        const inverterFresh = this.inverterFresh(inp, now)
         const gridFresh = now - inp.gridAtMs <= v.readingTimeoutMs
         if (gridFresh) this.grid.update(now, inp.gridVoltageV, inp.gridFrequencyHz)
         st.gridState = this.grid.state
@@ -410,7 +414,7 @@ export class V2hSupervisor {
         st.requestW = requestW
         st.requestSource = source
 
-        // ---- limits (one place; see v2h-limits.ts for the priority order)
+        // ---- limits (one place; see limits.ts for the priority order)
         const L = this.limits
         L.clear()
         if (this.latched !== "none") L.claimAt(this.latched === "estop" ? R_ESTOP : R_FAULT, 0, 0)

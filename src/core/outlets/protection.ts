@@ -5,8 +5,8 @@
 // Pure and deterministic: no I/O, no clock. All time comes from `input.nowMs`, so the same
 // code runs in the firmware (called every protection tick), in vitest on Node and inside
 // the DeviceScript VM. Stays inside the DeviceScript language subset.
-import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
+import type { DevsConfig } from "../../config/devs.gen"
+import { isFiniteNumber } from "../common/num"
 
 /** Why an outlet is off ("none" when it is on). Machine-readable; shown in telemetry and traces. */
 export type OutletReason =
@@ -93,6 +93,12 @@ export interface ProtectionStatus {
     loadRatio: number
     totalPowerW: number
     totalCurrentA: number
+    /**
+     * Power per outlet as its meter last read it (W, signed as read), NaN when that reading is
+     * stale (older than meterTimeoutMs, or none): the one staleness judgement the V2H side's
+     * welded-relay check uses too.
+     */
+    outletW: number[]
     /** Thermal level: 0 cold, 1 = trip. Rises with overload, cools exponentially otherwise. */
     thermalLevel: number
     alarm: boolean
@@ -147,7 +153,9 @@ export class OutletProtection {
         this.order = OutletProtection.shedOrder(this.n, this.highPriority)
         const on: boolean[] = []
         const reason: OutletReason[] = []
+        const outletW: number[] = []
         for (let i = 0; i < this.n; i++) {
+            outletW.push(NaN)
             this.latched.push("none")
             on.push(false)
             reason.push("switch_off")
@@ -163,6 +171,7 @@ export class OutletProtection {
             loadRatio: 0,
             totalPowerW: 0,
             totalCurrentA: 0,
+            outletW: outletW,
             thermalLevel: 0,
             alarm: false,
             alarmReason: "none",
@@ -269,6 +278,7 @@ export class OutletProtection {
             const p = m === "none" ? Math.abs(rd.powerW) : 0
             const a = m === "none" ? Math.abs(rd.currentA) : 0
             meter[i] = m
+            st.outletW[i] = m === "meter_stale" ? NaN : rd.powerW
             pW[i] = p
             iA[i] = a
             sumP += p

@@ -7,8 +7,8 @@
 // error messages carry host and port) before it is logged.
 //
 // Pure; DeviceScript subset (no regex).
-import type { DevsConfig } from "../config/devs.gen"
-import { isFiniteNumber } from "./num"
+import type { DevsConfig } from "../../config/devs.gen"
+import { isFiniteNumber } from "../common/num"
 
 export type MqttConfig = DevsConfig["mqtt"]
 
@@ -53,7 +53,7 @@ export interface MqttTopics {
     online: string
     telemetry: string
     event: string
-    /** Commands from the HEMS (JSON, hems-command.ts). */
+    /** Commands from the HEMS (JSON, command.ts). */
     cmd: string
 }
 
