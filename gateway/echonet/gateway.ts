@@ -85,8 +85,10 @@ export class Gateway {
         this.udp = await openUdp(
             this.o.udp,
             (bytes, from: Peer) => {
-                this.heardAtMs = Date.now()
-                void this.node.receive(bytes, from)
+                // Only a request to this node counts as a controller being there.
+                void this.node.receive(bytes, from).then(isRequest => {
+                    if (isRequest) this.heardAtMs = Date.now()
+                })
             },
             this.o.log,
         )

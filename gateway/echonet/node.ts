@@ -137,12 +137,16 @@ export class EchonetNode {
         if (changed.length) this.emit({ tid: this.nextTid(), seoj: CHARGER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.INF, props: changed }, null)
     }
 
-    /** One received datagram. Resolves when it has been answered (a Set waits for the firmware). */
-    async receive(bytes: Uint8Array, from: Peer): Promise<void> {
+    /**
+     * One received datagram. Resolves when it has been answered (a Set waits for the firmware),
+     * with whether it was a request to this node (a controller is there).
+     */
+    async receive(bytes: Uint8Array, from: Peer): Promise<boolean> {
         try {
-            await this.handle(bytes, from)
+            return await this.handle(bytes, from)
         } catch (e) {
             this.deps.log(`error while handling a frame from ${from.address}: ${(e as Error).message}`)
+            return false
         }
     }
 
@@ -150,20 +154,20 @@ export class EchonetNode {
         return this.objects.filter(o => o.eoj === deoj || ((deoj & 0xff) === 0 && o.eoj >> 8 === deoj >> 8))
     }
 
-    private async handle(bytes: Uint8Array, from: Peer) {
+    private async handle(bytes: Uint8Array, from: Peer): Promise<boolean> {
         const d = decodeFrame(bytes)
         if (d.ok === false) {
             this.deps.log(`dropped a frame from ${from.address}:${from.port}: ${(d as { error: string }).error}`)
-            return
+            return false
         }
         const f = d.frame
         const req = [ESV.Get, ESV.SetC, ESV.SetI, ESV.INF_REQ, ESV.SetGet] as number[]
-        if (!req.includes(f.esv)) return // responses and notifications: this node is no controller
+        if (!req.includes(f.esv)) return false // responses and notifications: this node is no controller
         const objs = this.targets(f.deoj)
-        if (objs.length === 0) return // not addressed to an object of this node
+        if (objs.length === 0) return false // not addressed to an object of this node
         if (f.props.length === 0 && f.esv !== ESV.SetGet) {
             this.deps.log(`dropped ${describeFrame(f)} from ${from.address}: no properties (OPC 0)`)
-            return
+            return false
         }
         for (const o of objs) {
             switch (f.esv) {
@@ -180,6 +184,7 @@ export class EchonetNode {
                     break
             }
         }
+        return true
     }
 
     private answerGet(f: Frame, o: Obj, from: Peer) {
