@@ -160,8 +160,9 @@ describe.skipIf(!!nsWhy)("ECHONET Lite gateway against node-echonet-lite, the fi
             simSide.stdout!.on("data", d => logLine(`[sim] ${d}`))
             simSide.stderr!.on("data", d => logLine(`[sim] ${d}`))
             step("sim side started")
-            const { broker, prefix } = await nextMessage(simSide, "broker", 60_000)
-            const doneP = nextMessage(simSide, "done", 150_000)
+            // (The firmware build comes first: minutes on a loaded 2-core machine.)
+            const { broker, prefix } = await nextMessage(simSide, "broker", 300_000)
+            const doneP = nextMessage(simSide, "done", 200_000)
 
             step(`broker on ${broker}`)
             controller = inNs(NS_CTL, "tests/sim/echonet/controller.ts", [CTL_ADDR], true)
@@ -233,7 +234,7 @@ describe.skipIf(!!nsWhy)("ECHONET Lite gateway against node-echonet-lite, the fi
                 if (trace) writeFileSync(base + ".trace.csv", trace.rows.map(r => [r.t_s, r.state, r.v2h_mode, r.v2h_target_w, r.inverter_w, r.soc_pct].join(",")).join("\n"))
             }
         }
-    }, 200_000)
+    }, 560_000)
 
     afterAll(() => {
         for (const c of [gateway, controller, simSide]) if (c && c.exitCode === null) c.kill("SIGKILL")
