@@ -1,6 +1,6 @@
 // The synthetic load both protection benchmarks drive the core with (Node and VM alike;
 // DeviceScript subset): within budget, overload, cool-down, in blocks of 64 ticks.
-import { ProtectionInput } from "../src/core/outlets/protection"
+import { ProtectionInput } from "../src/core/outlets/io"
 
 export function benchInput(): ProtectionInput {
     return {

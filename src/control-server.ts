@@ -4,11 +4,12 @@
 // command path (Controller.command / commandObject).
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { ALARM_REASONS, OUTLET_REASONS, OutletReason, SOC_STATES } from "./core/outlets/protection"
+import { ALARM_REASONS, OUTLET_REASONS, OutletReason, SOC_STATES } from "./core/outlets/io"
 import { Controller } from "./core/controller"
 import { V2H_MODES } from "./core/hems/command"
-import { FAULT_CODES, FaultCode, V2H_STATES, V2hState } from "./core/v2h/supervisor"
-import { LIMIT_REASONS, REQUEST_SOURCES } from "./core/v2h/limits"
+import { FAULT_CODES, FaultCode } from "./core/v2h/faults"
+import { V2H_STATES, V2hState } from "./core/v2h/sequencing"
+import { REQUEST_SOURCES, limitCode } from "./core/v2h/limits"
 import { GRID_STATES } from "./core/v2h/grid-monitor"
 
 const WIRE_MAX_U16 = 0xffff
@@ -84,7 +85,7 @@ class ChargerControlServer extends Server implements ds.ChargerControlServerSpec
             V2H_STATES.indexOf(v.state),
             V2H_MODES.indexOf(v.mode),
             REQUEST_SOURCES.indexOf(v.requestSource),
-            LIMIT_REASONS.indexOf(v.limitReason),
+            limitCode(v.limitReason),
             FAULT_CODES.indexOf(v.fault),
             v.faultLatched,
             FAULT_CODES.indexOf(v.lastFault),

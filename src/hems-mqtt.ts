@@ -19,8 +19,8 @@ import { Backoff } from "./core/common/backoff"
 import { BoundedQueue } from "./core/common/bounded-queue"
 import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolveMqttSettings, secretsOf } from "./core/hems/mqtt-settings"
 import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems/messages"
-import { ProtectionEvent } from "./core/outlets/protection"
-import { V2hEvent } from "./core/v2h/supervisor"
+import { ProtectionEvent } from "./core/outlets/io"
+import { V2hEvent } from "./core/v2h/io"
 
 const M = DEVS.mqtt
 /** The link's own loop: flushes events, publishes telemetry, notices a lost connection. */

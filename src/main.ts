@@ -12,9 +12,9 @@
 import * as ds from "@devicescript/core"
 import { GridMeter, OutletMeter, TractionBattery, V2HInverter } from "@devicescript/core"
 import { DEVS } from "./config/devs.gen"
-import { OutletReading, ProtectionInput } from "./core/outlets/protection"
+import { OutletReading, ProtectionInput } from "./core/outlets/io"
 import { Controller } from "./core/controller"
-import { V2hInput } from "./core/v2h/supervisor"
+import { V2hInput } from "./core/v2h/io"
 import { startChargerControl } from "./control-server"
 import { readSetting, writeSetting } from "@devicescript/settings"
 import { PERSIST_KEY } from "./core/persist"
@@ -228,7 +228,7 @@ for (const p of controller.boot(stored, ds.millis())) {
 }
 restored = true
 hems.start()
-console.log(`boot ${v2h.bootCount}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
+console.log(`boot ${v2h.faults.bootCount}: soc floor ${protection.status.socFloorPct} %, reserve ${v2h.status.reservePct} %, latched ${protection.status.latched.join(",")} / ${v2h.latchedFault()}`)
 
 async function persist() {
     const rec = controller.persistDue(ds.millis())

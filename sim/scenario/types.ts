@@ -1,7 +1,7 @@
 // The types of a normalised scenario (the file format is docs/scenarios.md, its schema
 // scenario.schema.json) and the name lists the schema must agree with (tests/unit/scenario.test.ts
 // checks each list against the schema). Validation: validate.ts; reading files: load.ts.
-import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlets/protection"
+import { OUTLET_REASONS, type OutletReason } from "../../src/core/outlets/io"
 import { readFileSync } from "node:fs"
 import type { DevsConfig } from "../../src/config/devs.gen"
 import { DEVS_SCHEMA } from "../../scripts/lib/devs-config"

@@ -17,8 +17,10 @@
 import type { DevsConfig } from "../config/devs.gen"
 import { isFiniteNumber } from "./common/num"
 import { CommandResult, HemsCommand, parseCommand, validateCommand } from "./hems/command"
-import { OutletProtection, ProtectionInput, ProtectionStatus } from "./outlets/protection"
-import { V2hInput, V2hStatus, V2hSupervisor } from "./v2h/supervisor"
+import { OutletProtection } from "./outlets/protection"
+import { ProtectionInput, ProtectionStatus } from "./outlets/io"
+import { V2hSupervisor } from "./v2h/supervisor"
+import type { V2hInput, V2hStatus } from "./v2h/io"
 import { InverterWrites } from "./v2h/inverter-writes"
 import { EnergyCounter, Persisted, PersistScheduler, capture, restore, validatePersisted } from "./persist"
 

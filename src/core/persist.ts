@@ -10,7 +10,7 @@ import type { DevsConfig } from "../config/devs.gen"
 import { validateCommand, showValue } from "./hems/command"
 import { isFiniteNumber } from "./common/num"
 import type { Controller } from "./controller"
-import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h/supervisor"
+import { FAULT_CODES, FaultCode, FaultLogEntry } from "./v2h/faults"
 
 /** Settings key (at most 13 characters). */
 export const PERSIST_KEY = "charger"
@@ -135,7 +135,7 @@ export function restore(c: Controller, p: Persisted, nowMs: number): string[] {
     if (l) problems.push("stored latches: " + l)
     const f = c.v2h.restoreFault(p.fault, nowMs)
     if (f) problems.push("stored fault: " + f)
-    c.v2h.bootCount = p.boot + 1
+    c.v2h.faults.bootCount = p.boot + 1
     const log: FaultLogEntry[] = []
     for (const e of p.log) log.push({ atMs: e.ms, fault: e.fault as FaultCode, boot: e.boot })
     c.v2h.restoreLog(log)
@@ -221,7 +221,7 @@ export function capture(c: Controller, wh: number[]): Persisted {
     for (const e of c.v2h.faultLog) log.push({ fault: e.fault, ms: e.atMs, boot: e.boot })
     return {
         v: PERSIST_VERSION,
-        boot: c.v2h.bootCount,
+        boot: c.v2h.faults.bootCount,
         soc_floor_pct: p.socFloorPct,
         outlet_priority: p.highPriorityOutlet,
         reserve_pct: v.reservePct,

@@ -4,12 +4,8 @@
 // covers those. Written in the DeviceScript subset so that the same harness drives the core
 // in vitest on Node and in the DeviceScript VM (tests/vm).
 import { DEVS } from "../../src/config/devs.gen"
-import {
-    OutletProtection,
-    ProtectionConfig,
-    ProtectionEvent,
-    ProtectionStatus,
-} from "../../src/core/outlets/protection"
+import { OutletProtection } from "../../src/core/outlets/protection"
+import { ProtectionConfig, ProtectionEvent, ProtectionStatus } from "../../src/core/outlets/io"
 
 export interface ConfigOverrides {
     outlets?: any

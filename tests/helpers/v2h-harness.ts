@@ -5,7 +5,8 @@
 // checks the supervisor's decisions. Written in the DeviceScript subset so the same harness
 // drives the core in vitest on Node and inside the DeviceScript VM (tests/vm).
 import { DEVS } from "../../src/config/devs.gen"
-import { V2hConfig, V2hInput, V2hStatus, V2hSupervisor } from "../../src/core/v2h/supervisor"
+import { V2hSupervisor } from "../../src/core/v2h/supervisor"
+import { V2hConfig, V2hInput, V2hStatus } from "../../src/core/v2h/io"
 import { HemsCommand, validateCommand } from "../../src/core/hems/command"
 
 export const V2H_TICK_MS = DEVS.ticks.v2hMs

@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
 import { Controller } from "../../src/core/controller"
-import { ProtectionInput } from "../../src/core/outlets/protection"
-import { V2hInput } from "../../src/core/v2h/supervisor"
+import { ProtectionInput } from "../../src/core/outlets/io"
+import { V2hInput } from "../../src/core/v2h/io"
 import { InverterWrites } from "../../src/core/v2h/inverter-writes"
 import { defaultPersisted } from "../../src/core/persist"
 

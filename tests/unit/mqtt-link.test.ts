@@ -12,7 +12,7 @@ import { defaultPersisted } from "../../src/core/persist"
 import { Controller } from "../../src/core/controller"
 import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems/messages"
 import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/hems/mqtt-settings"
-import type { V2hInput } from "../../src/core/v2h/supervisor"
+import type { V2hInput } from "../../src/core/v2h/io"
 
 const M = DEVS.mqtt
 const RUNS = Number(process.env.FC_RUNS ?? 1000)

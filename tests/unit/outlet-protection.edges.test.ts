@@ -1,6 +1,7 @@
 // Edge cases found by mutation testing: each test pins behaviour a demanding user relies on.
 import { describe, expect, it } from "vitest"
-import { OutletProtection, type ProtectionInput } from "../../src/core/outlets/protection"
+import { OutletProtection } from "../../src/core/outlets/protection"
+import { type ProtectionInput } from "../../src/core/outlets/io"
 import { BUDGET_W, TICK_MS, config, settledLoop } from "../helpers/outlet-harness"
 
 function input(nowMs: number, w: number[], over: Partial<ProtectionInput> = {}): ProtectionInput {

@@ -122,7 +122,7 @@ describe("EnergyCounter and the fault log", () => {
     it("capture records the controller's state; the fault log survives a restart with its boot numbers, bounded", () => {
         const c = new Controller(DEVS)
         restore(c, good(), 0)
-        expect(c.v2h.bootCount).toBe(8)
+        expect(c.v2h.faults.bootCount).toBe(8)
         expect(capture(c, [1, 2, 3])).toMatchObject({
             boot: 8,
             reserve_pct: 40,

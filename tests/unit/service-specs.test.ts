@@ -10,8 +10,9 @@ import { ROOT } from "../../scripts/lib/devs-config"
 import { controlSurface, outletStatusView } from "../../sim/control-client"
 import { plantCodes } from "../../sim/servers"
 import { SERVICES_DIR, enumNames, parseServiceSpecs, serviceSpec, SpecError } from "../../sim/service-specs"
-import { FAULT_CODES, V2H_STATES } from "../../src/core/v2h/supervisor"
-import { OUTLET_REASONS } from "../../src/core/outlets/protection"
+import { FAULT_CODES } from "../../src/core/v2h/faults"
+import { V2H_STATES } from "../../src/core/v2h/sequencing"
+import { OUTLET_REASONS } from "../../src/core/outlets/io"
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach(d => rmSync(d, { recursive: true, force: true })))

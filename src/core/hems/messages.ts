@@ -4,8 +4,8 @@
 // Controller.statusJson.
 //
 // Pure; DeviceScript subset.
-import type { ProtectionEvent } from "../outlets/protection"
-import type { V2hEvent } from "../v2h/supervisor"
+import type { ProtectionEvent } from "../outlets/io"
+import type { V2hEvent } from "../v2h/io"
 
 /** Seconds since boot, to the millisecond (JSON keeps ~7 significant digits: fine for ~115 days). */
 function atS(ms: number): number {

@@ -4,113 +4,11 @@
 //
 // Pure and deterministic: no I/O, no clock. All time comes from `input.nowMs`, so the same
 // code runs in the firmware (called every protection tick), in vitest on Node and inside
-// the DeviceScript VM. Stays inside the DeviceScript language subset.
-import type { DevsConfig } from "../../config/devs.gen"
+// the DeviceScript VM. Stays inside the DeviceScript language subset. Inputs, status, reasons
+// and events: io.ts; which outlets a trip or a shed cuts: shedding.ts.
 import { isFiniteNumber } from "../common/num"
-
-/** Why an outlet is off ("none" when it is on). Machine-readable; shown in telemetry and traces. */
-export type OutletReason =
-    | "none"
-    | "switch_off" // outlet main switch is OFF
-    | "overload_sustained" // 1.0 < r <= sustainedRatio for the sustained trip time
-    | "overload_inverse" // r > sustainedRatio along t(r) = K / (r^2 - 1)
-    | "overload_short" // r > inrushRatio for longer than inrushMaxMs
-    | "overload_instant" // r >= instantRatio
-    | "overload_on_reset" // still overloaded once the inrush allowance after a reset has passed
-    | "shed" // cut to keep a higher-priority outlet within budget
-    | "soc_floor" // traction battery at the outlet SoC floor
-    | "soc_unknown" // no fresh, valid SoC reading
-    | "meter_stale" // outlet reading older than meterTimeoutMs
-    | "meter_invalid" // outlet reading not a finite number
-    | "estop" // emergency stop (latched by the V2H supervisor, cleared there)
-
-export type AlarmReason = "none" | "soc_floor" | "soc_unknown" | "overload"
-export type SocState = "ok" | "alarm" | "cut"
-
-// Wire order of the enums in services/charger-control.md (index = code on the Jacdac wire);
-// tests/unit/wire-codes.test.ts checks them against the compiled service spec.
-export const OUTLET_REASONS: OutletReason[] = [
-    "none",
-    "switch_off",
-    "overload_sustained",
-    "overload_inverse",
-    "overload_short",
-    "overload_instant",
-    "overload_on_reset",
-    "shed",
-    "soc_floor",
-    "soc_unknown",
-    "meter_stale",
-    "meter_invalid",
-    "estop",
-]
-export const ALARM_REASONS: AlarmReason[] = ["none", "soc_floor", "soc_unknown", "overload"]
-export const SOC_STATES: SocState[] = ["ok", "alarm", "cut"]
-
-export type ProtectionEventKind =
-    | "trip" // an outlet was cut and latched (reason says why)
-    | "reset" // a valid switch OFF/ON cleared the latches
-    | "reset_refused" // switch turned ON too soon after OFF: latches kept
-    | "soc_alarm" // SoC floor reached (or SoC unknown): alarm sounds
-    | "soc_cut" // alarm time over: outlets cut
-    | "soc_clear" // SoC back above floor + hysteresis, or floor lowered
-
-export interface ProtectionEvent {
-    atMs: number
-    kind: ProtectionEventKind
-    /** 1-based outlet number; 0 when the event concerns all outlets. */
-    outlet: number
-    reason: OutletReason
-    loadRatio: number
-}
-
-/** One outlet's latest measurement; `atMs` is when it was taken. */
-export interface OutletReading {
-    powerW: number
-    currentA: number
-    atMs: number
-}
-
-export interface ProtectionInput {
-    nowMs: number
-    mainSwitchOn: boolean
-    /** Index 0 is outlet 1. A missing entry counts as a stale meter. */
-    outlets: OutletReading[]
-    socPct: number
-    socAtMs: number
-    /** Emergency stop in force: every outlet off at once (optional; default false). */
-    estop?: boolean
-}
-
-export interface ProtectionStatus {
-    /** Relay command per outlet (index 0 = outlet 1). */
-    outletOn: boolean[]
-    /** Governing reason per outlet: the latched trip first, then switch, SoC, meter. */
-    reason: OutletReason[]
-    /** Latched trip per outlet ("none" when not latched); cleared only by a valid reset. */
-    latched: OutletReason[]
-    /** Load ratio r = max(P / budgetPowerW, I / budgetCurrentA) of all valid readings. */
-    loadRatio: number
-    totalPowerW: number
-    totalCurrentA: number
-    /**
-     * Power per outlet as its meter last read it (W, signed as read), NaN when that reading is
-     * stale (older than meterTimeoutMs, or none): the one staleness judgement the V2H side's
-     * welded-relay check uses too.
-     */
-    outletW: number[]
-    /** Thermal level: 0 cold, 1 = trip. Rises with overload, cools exponentially otherwise. */
-    thermalLevel: number
-    alarm: boolean
-    alarmReason: AlarmReason
-    socState: SocState
-    socFloorPct: number
-    highPriorityOutlet: number
-    /** What happened during the last tick (new array each tick). */
-    events: ProtectionEvent[]
-}
-
-export type ProtectionConfig = Pick<DevsConfig, "outlets" | "tripCurve" | "socFloor">
+import { OUTLET_REASONS, OutletReason, ProtectionConfig, ProtectionEvent, ProtectionEventKind, ProtectionInput, ProtectionStatus, SocState } from "./io"
+import { chooseCut, loadRatio, shedOrder } from "./shedding"
 
 // Steady-state ticks allocate nothing (allocation and Math.exp dominate the VM's cost, see
 // README "Performance"): per-outlet scratch arrays live in the instance, and ticks without
@@ -150,7 +48,7 @@ export class OutletProtection {
         this.n = cfg.outlets.count
         this.floorPct = cfg.socFloor.defaultPct
         this.highPriority = cfg.outlets.highPriorityOutlet
-        this.order = OutletProtection.shedOrder(this.n, this.highPriority)
+        this.order = shedOrder(this.n, this.highPriority)
         const on: boolean[] = []
         const reason: OutletReason[] = []
         const outletW: number[] = []
@@ -198,7 +96,7 @@ export class OutletProtection {
         if (!isFiniteNumber(outlet) || Math.round(outlet) !== outlet || outlet < 1 || outlet > this.n)
             return "outlet priority " + outlet + " is not an outlet number 1.." + this.n
         this.highPriority = outlet
-        this.order = OutletProtection.shedOrder(this.n, outlet)
+        this.order = shedOrder(this.n, outlet)
         this.status.highPriorityOutlet = outlet
         return ""
     }
@@ -219,18 +117,9 @@ export class OutletProtection {
         return ""
     }
 
-    /** Outlet indices (0-based) from lowest to highest priority: the high-priority outlet last. */
-    private static shedOrder(n: number, highPriority: number): number[] {
-        const order: number[] = []
-        for (let i = 0; i < n; i++) if (i !== highPriority - 1) order.push(i)
-        order.push(highPriority - 1)
-        return order
-    }
-
     /** Load ratio of a (partial) load; the tick computes its total inline, the same way. */
     private ratio(powerW: number, currentA: number): number {
-        const o = this.cfg.outlets
-        return Math.round(Math.max(powerW / o.budgetPowerW, currentA / o.budgetCurrentA) * 1e9) / 1e9
+        return loadRatio(this.cfg.outlets, powerW, currentA)
     }
 
     /** Runs one protection tick and returns the (reused) status object. */
@@ -334,7 +223,7 @@ export class OutletProtection {
 
         if (trip !== "none") {
             this.resetCheckPending = false
-            const cut = this.chooseCut(avail, pW, iA, onP, onI)
+            const cut = chooseCut(this.cfg.outlets, this.order, avail, pW, iA, onP, onI)
             for (let k = 0; k < cut.length; k++) {
                 const i = cut[k]
                 this.latch(i, this.ratio(pW[i], iA[i]) > 1 ? trip : "shed", now, r)
@@ -403,29 +292,6 @@ export class OutletProtection {
         this.events.push({ atMs: atMs, kind: kind, outlet: outlet, reason: reason, loadRatio: loadRatio })
     }
 
-
-    /**
-     * The smallest cut that brings the remaining load to r <= 1, trying in order: one outlet
-     * (lowest priority first), then the k lowest-priority outlets together; all outlets that
-     * are on when nothing less will do.
-     */
-    private chooseCut(avail: boolean[], pW: number[], iA: number[], sumP: number, sumI: number): number[] {
-        const order: number[] = []
-        const prio = this.order
-        for (let k = 0; k < prio.length; k++) if (avail[prio[k]]) order.push(prio[k])
-        for (let k = 0; k < order.length; k++) {
-            const i = order[k]
-            if (this.ratio(sumP - pW[i], sumI - iA[i]) <= 1) return [i]
-        }
-        let p = sumP
-        let a = sumI
-        for (let k = 0; k < order.length; k++) {
-            p -= pW[order[k]]
-            a -= iA[order[k]]
-            if (this.ratio(p, a) <= 1) return order.slice(0, k + 1)
-        }
-        return order
-    }
 
     private updateSoc(valid: boolean, soc: number, now: number, r: number) {
         const f = this.cfg.socFloor

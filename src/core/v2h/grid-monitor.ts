@@ -7,6 +7,7 @@
 // Pure, allocation-free per tick; DeviceScript subset.
 import type { DevsConfig } from "../../config/devs.gen"
 import { isFiniteNumber } from "../common/num"
+import { Hysteresis } from "../common/hysteresis"
 
 export type GridState =
     | "unknown" // no reading yet since boot
@@ -32,20 +33,22 @@ export class GridMonitor {
     /** 0..1: fraction of the rating allowed by the enter-service ramp (1 outside a ramp). */
     rampFraction = 1
     private readonly g: GridConfig["grid"]
-    // Time each threshold has been exceeded since (-1 = not exceeded), per table row.
-    private readonly ovSince: number[]
-    private readonly uvSince: number[]
-    private readonly ofSince: number[]
-    private readonly ufSince: number[]
-    private lossSince = -1
+    // Per table row: its threshold exceeded for its clearing time.
+    private readonly ov: Hysteresis[]
+    private readonly uv: Hysteresis[]
+    private readonly of: Hysteresis[]
+    private readonly uf: Hysteresis[]
+    /** Voltage below the loss-of-grid threshold for its detection time. */
+    private readonly loss: Hysteresis
     private rampStartMs = -1
 
     constructor(cfg: GridConfig) {
         this.g = cfg.grid
-        this.ovSince = this.g.overVoltage.map(() => -1)
-        this.uvSince = this.g.underVoltage.map(() => -1)
-        this.ofSince = this.g.overFrequency.map(() => -1)
-        this.ufSince = this.g.underFrequency.map(() => -1)
+        this.ov = this.g.overVoltage.map(r => new Hysteresis(false, r.clearMs, 0, 0))
+        this.uv = this.g.underVoltage.map(r => new Hysteresis(false, r.clearMs, 0, 0))
+        this.of = this.g.overFrequency.map(r => new Hysteresis(false, r.clearMs, 0, 0))
+        this.uf = this.g.underFrequency.map(r => new Hysteresis(false, r.clearMs, 0, 0))
+        this.loss = new Hysteresis(false, this.g.lossOfGrid.detectMs, 0, 0)
     }
 
     /**
@@ -59,23 +62,17 @@ export class GridMonitor {
         const pu = v / g.nominalVoltageV
         let tripped: GridTrip = "none"
 
-        if (pu < g.lossOfGrid.belowPu) {
-            if (this.lossSince < 0) this.lossSince = nowMs
-            if (nowMs - this.lossSince >= g.lossOfGrid.detectMs) tripped = "loss_of_grid"
-        } else this.lossSince = -1
+        if (this.loss.update(pu < g.lossOfGrid.belowPu, nowMs)) tripped = "loss_of_grid"
         const live = pu >= g.lossOfGrid.belowPu
+        // Every row is updated every time (its timer runs whichever trip is reported).
         for (let i = 0; i < g.overVoltage.length; i++)
-            if (this.exceeded(this.ovSince, i, live && pu > g.overVoltage[i].pu, nowMs, g.overVoltage[i].clearMs) && tripped === "none")
-                tripped = "over_voltage"
+            if (this.ov[i].update(live && pu > g.overVoltage[i].pu, nowMs) && tripped === "none") tripped = "over_voltage"
         for (let i = 0; i < g.underVoltage.length; i++)
-            if (this.exceeded(this.uvSince, i, live && pu < g.underVoltage[i].pu, nowMs, g.underVoltage[i].clearMs) && tripped === "none")
-                tripped = "under_voltage"
+            if (this.uv[i].update(live && pu < g.underVoltage[i].pu, nowMs) && tripped === "none") tripped = "under_voltage"
         for (let i = 0; i < g.overFrequency.length; i++)
-            if (this.exceeded(this.ofSince, i, live && f > g.overFrequency[i].hz, nowMs, g.overFrequency[i].clearMs) && tripped === "none")
-                tripped = "over_frequency"
+            if (this.of[i].update(live && f > g.overFrequency[i].hz, nowMs) && tripped === "none") tripped = "over_frequency"
         for (let i = 0; i < g.underFrequency.length; i++)
-            if (this.exceeded(this.ufSince, i, live && f < g.underFrequency[i].hz, nowMs, g.underFrequency[i].clearMs) && tripped === "none")
-                tripped = "under_frequency"
+            if (this.uf[i].update(live && f < g.underFrequency[i].hz, nowMs) && tripped === "none") tripped = "under_frequency"
 
         const e = g.enterService
         const inWindow = live && pu >= e.minPu && pu <= e.maxPu && f >= e.minHz && f <= e.maxHz
@@ -132,15 +129,5 @@ export class GridMonitor {
         this.sinceMs = nowMs
         this.rampStartMs = ramp ? nowMs : -1
         this.rampFraction = ramp ? 0 : 1
-    }
-
-    // True when condition `over` has held for at least clearMs (resets when it stops).
-    private exceeded(since: number[], i: number, over: boolean, nowMs: number, clearMs: number): boolean {
-        if (!over) {
-            since[i] = -1
-            return false
-        }
-        if (since[i] < 0) since[i] = nowMs
-        return nowMs - since[i] >= clearMs
     }
 }

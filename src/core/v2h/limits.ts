@@ -1,10 +1,14 @@
 // The one arbitration place for V2H power. Every limit that can restrict the inverter's power is
 // a CLAIM: a window [loW, hiW] in signed watts (+ discharge to the home, - charge) with a reason.
 // Every window contains 0 W (stopping is always allowed), so the windows always intersect; the
-// target is the request clamped into the intersection. The reasons are listed in PRIORITY order —
+// target is the request clamped into the intersection. The reasons have a PRIORITY order —
 // safety > outlet protection > SoC reserve > HEMS request > local mode — and when several claims
-// bind at the same bound, the one earlier in this list is reported as governing. Every claim in
-// force is also reported (bit mask over LIMIT_REASONS), so status shows why power is what it is.
+// bind at the same bound, the one earlier in that order is reported as governing. Every claim in
+// force is also reported (bit mask over the wire codes), so status shows why power is what it is.
+//
+// A reason's WIRE CODE (the LimitReason enum of services/charger-control.md: limit_reason and the
+// bit in limit_mask) is separate from its priority and append-only: a new reason takes the next
+// free code wherever its priority puts it, so HEMS clients never see the old codes move.
 //
 // Pure, allocation-free; DeviceScript subset.
 
@@ -33,29 +37,54 @@ export type LimitReason =
     | "soc_reserve" // discharge stops at the reserve (hysteresis)
     | "charge_limit" // charging stops at the charge limit (hysteresis)
 
-/** Priority order = wire order (services/charger-control.md enum LimitReason). */
-export const LIMIT_REASONS: LimitReason[] = [
-    "none",
-    "estop",
-    "fault",
-    "battery_stale",
-    "inverter_stale",
-    "grid_meter_stale",
-    "grid_lost",
-    "grid_reconnecting",
-    "enter_service_ramp",
-    "rating",
-    "over_temperature",
-    "vehicle_discharge_limit",
-    "vehicle_charge_limit",
-    "no_reverse_flow",
-    "grid_import_limit",
-    "islanded_limit",
-    "direction_dwell",
-    "outlet_share",
-    "soc_reserve",
-    "charge_limit",
+interface LimitDef {
+    reason: LimitReason
+    /** Wire code: never reused or renumbered; a new reason takes the next free one. */
+    code: number
+}
+
+/** Every reason in PRIORITY order ("none" first), each with its wire code. */
+const LIMITS: LimitDef[] = [
+    { reason: "none", code: 0 },
+    { reason: "estop", code: 1 },
+    { reason: "fault", code: 2 },
+    { reason: "battery_stale", code: 3 },
+    { reason: "inverter_stale", code: 4 },
+    { reason: "grid_meter_stale", code: 5 },
+    { reason: "grid_lost", code: 6 },
+    { reason: "grid_reconnecting", code: 7 },
+    { reason: "enter_service_ramp", code: 8 },
+    { reason: "rating", code: 9 },
+    { reason: "over_temperature", code: 10 },
+    { reason: "vehicle_discharge_limit", code: 11 },
+    { reason: "vehicle_charge_limit", code: 12 },
+    { reason: "no_reverse_flow", code: 13 },
+    { reason: "grid_import_limit", code: 14 },
+    { reason: "islanded_limit", code: 15 },
+    { reason: "direction_dwell", code: 16 },
+    { reason: "outlet_share", code: 17 },
+    { reason: "soc_reserve", code: 18 },
+    { reason: "charge_limit", code: 19 },
 ]
+
+/** The reasons in priority order: LimitSet's slots (claimAt takes an index into this list). */
+export const LIMIT_PRIORITY: LimitReason[] = []
+/** Wire code of LIMIT_PRIORITY[i]. */
+const SLOT_CODE: number[] = []
+/** Wire order: LIMIT_REASONS[code] (services/charger-control.md enum LimitReason; bit `code` of limit_mask). */
+export const LIMIT_REASONS: LimitReason[] = []
+for (let i = 0; i < LIMITS.length; i++) {
+    LIMIT_PRIORITY.push(LIMITS[i].reason)
+    SLOT_CODE.push(LIMITS[i].code)
+    LIMIT_REASONS.push("none")
+}
+for (let i = 0; i < LIMITS.length; i++) LIMIT_REASONS[LIMITS[i].code] = LIMITS[i].reason
+
+/** The wire code of a reason (-1 when it is not one). */
+export function limitCode(reason: LimitReason): number {
+    const i = LIMIT_PRIORITY.indexOf(reason)
+    return i < 0 ? -1 : SLOT_CODE[i]
+}
 
 export type LimitTier = "request" | "safety" | "outlet_protection" | "soc_reserve"
 
@@ -80,11 +109,11 @@ export class LimitSet {
     windowHiW = 0
     /** The governing reason of the last resolve: the claim the target was clamped by, or "none". */
     governing: LimitReason = "none"
-    /** Bit i set = LIMIT_REASONS[i] in force. */
+    /** Bit c set = the reason with wire code c (LIMIT_REASONS[c]) in force. */
     mask = 0
 
     constructor() {
-        for (let i = 0; i < LIMIT_REASONS.length; i++) {
+        for (let i = 0; i < LIMIT_PRIORITY.length; i++) {
             this.loW.push(0)
             this.hiW.push(0)
             this.active.push(false)
@@ -98,10 +127,10 @@ export class LimitSet {
 
     /** Claims a window for a reason (0 W is always inside: loW <= 0 <= hiW is enforced). */
     claim(reason: LimitReason, loW: number, hiW: number) {
-        this.claimAt(LIMIT_REASONS.indexOf(reason), loW, hiW)
+        this.claimAt(LIMIT_PRIORITY.indexOf(reason), loW, hiW)
     }
 
-    /** claim() by index into LIMIT_REASONS (the supervisor's hot path: no string search). */
+    /** claim() by index into LIMIT_PRIORITY (the supervisor's hot path: no string search). */
     claimAt(i: number, loW: number, hiW: number) {
         const lo = loW > 0 ? 0 : loW
         const hi = hiW < 0 ? 0 : hiW
@@ -112,7 +141,7 @@ export class LimitSet {
             this.active[i] = true
             this.loW[i] = lo
             this.hiW[i] = hi
-            this.mask |= 1 << i
+            this.mask |= 1 << SLOT_CODE[i]
         }
     }
 
@@ -123,7 +152,7 @@ export class LimitSet {
         let loIdx = 0
         let hiIdx = 0
         // Walk in priority order; a later claim only takes over a bound it makes strictly tighter.
-        for (let i = 1; i < LIMIT_REASONS.length; i++) {
+        for (let i = 1; i < LIMIT_PRIORITY.length; i++) {
             if (!this.active[i]) continue
             if (this.loW[i] > lo) {
                 lo = this.loW[i]
@@ -138,11 +167,11 @@ export class LimitSet {
         this.windowHiW = hi
         const r = requestW === requestW ? requestW : 0
         if (r > hi) {
-            this.governing = LIMIT_REASONS[hiIdx]
+            this.governing = LIMIT_PRIORITY[hiIdx]
             return hi
         }
         if (r < lo) {
-            this.governing = LIMIT_REASONS[loIdx]
+            this.governing = LIMIT_PRIORITY[loIdx]
             return lo
         }
         this.governing = "none"
@@ -152,7 +181,7 @@ export class LimitSet {
     /** Reasons in force, in priority order (allocates: for status reports, not the tick). */
     activeReasons(): LimitReason[] {
         const out: LimitReason[] = []
-        for (let i = 1; i < LIMIT_REASONS.length; i++) if (this.active[i]) out.push(LIMIT_REASONS[i])
+        for (let i = 1; i < LIMIT_PRIORITY.length; i++) if (this.active[i]) out.push(LIMIT_PRIORITY[i])
         return out
     }
 }

@@ -15,6 +15,7 @@
 //
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../../config/devs.gen"
+import { Hysteresis } from "../common/hysteresis"
 
 export type ModesConfig = Pick<DevsConfig, "v2h">
 
@@ -34,8 +35,8 @@ export class LocalModes {
     private readonly v: ModesConfig["v2h"]
     private readonly windows: Window[]
     private scRequestW = 0
-    private pvOn = false
-    private pvChangedAtMs = -1e12
+    /** PV-surplus charging on, with when it last changed (minimum on and off times). */
+    private readonly pv = new Hysteresis(false, 0, 0, -1e12)
     private todS = NaN
     private todAtMs = 0
     /** Why the last request is what it is (for status): "", "time_unknown", "pv_waiting"... */
@@ -64,8 +65,7 @@ export class LocalModes {
     /** Forgets mode-internal state (called when the mode changes). */
     reset(nowMs: number) {
         this.scRequestW = 0
-        this.pvOn = false
-        this.pvChangedAtMs = nowMs - this.v.pvSurplus.minOffMs
+        this.pv.reset(false, nowMs - this.v.pvSurplus.minOffMs)
         this.note = ""
     }
 
@@ -90,15 +90,11 @@ export class LocalModes {
         if (mode === "pv_surplus") {
             const p = this.v.pvSurplus
             const surplusW = houseNetW === houseNetW ? -houseNetW : 0
-            const since = nowMs - this.pvChangedAtMs
-            if (!this.pvOn && surplusW >= p.startSurplusW && since >= p.minOffMs) {
-                this.pvOn = true
-                this.pvChangedAtMs = nowMs
-            } else if (this.pvOn && surplusW < p.stopSurplusW && since >= p.minOnMs) {
-                this.pvOn = false
-                this.pvChangedAtMs = nowMs
-            }
-            if (!this.pvOn) {
+            const pv = this.pv
+            const since = pv.forMs(nowMs)
+            if (!pv.state && surplusW >= p.startSurplusW && since >= p.minOffMs) pv.set(true, nowMs)
+            else if (pv.state && surplusW < p.stopSurplusW && since >= p.minOnMs) pv.set(false, nowMs)
+            if (!pv.state) {
                 this.note = "pv_waiting"
                 return 0
             }

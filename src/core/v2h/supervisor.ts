@@ -1,224 +1,51 @@
 // V2H supervisor: follows the HEMS setpoint or the local mode within every limit, shares the
 // battery with the accessory outlets, ramps, sequences the DC contactor and the grid relay, rides
-// through grid loss (backup/islanding or stop), and latches faults.
+// through grid loss (backup/islanding or stop), and latches faults. This file chooses the request
+// and runs one tick in order; each idea has its own file:
 //
-//   request (HEMS setpoint | fallback after the command timeout | local mode | backup)
-//     -> LimitSet.resolve (limits.ts: the one arbitration place, every limit with its reason)
-//     -> target -> ramp (increases at rampUpWPerS, decreases at once) -> command to the inverter
+//   inputs -> freshness, grid monitor (grid-monitor.ts), faults (faults.ts: detection, latches,
+//             conditions, the log)
+//          -> request (HEMS setpoint | fallback after the command timeout | local mode
+//             (modes.ts) | backup)
+//          -> every limit claimed (claims.ts) on the one arbitration place (limits.ts)
+//          -> target -> states, ramp, contactor and grid relay (sequencing.ts) -> status
 //
-// States (every transition carries a reason, reported as an event):
-//   idle         contactor open, 0 W
-//   starting     contactor commanded closed, waiting for its feedback
-//   discharging  / charging: contactor closed, following the target
-//   stopping     target 0: power ramped to ~0, then the contactor opens (never under load,
-//                except in emergencies: e-stop, welded contact, inverter overload)
-//   grid_lost    grid outside the trip table, no backup: 0 W, contactor opened once at ~0 W;
-//                the inverter waits for the grid to be back in band for the enter-service delay
-//   backup       islanded supply of the house (devs.json v2h.backup.enabled)
-//   fault        a latched fault: 0 W, contactor open; cleared only by clearFaults() once the
-//                cause is gone (a local action, never over the network)
-//
+// What it reads and reports is in io.ts; its events in events.ts.
 // Pure and deterministic (time only from input.nowMs); DeviceScript subset.
-import type { DevsConfig } from "../../config/devs.gen"
 import { isFiniteNumber } from "../common/num"
-import { GridMonitor, GridState, GridTrip } from "./grid-monitor"
-import { LIMIT_REASONS, LimitReason, LimitSet, RequestSource } from "./limits"
+import { GridMonitor } from "./grid-monitor"
+import { LimitSet, RequestSource } from "./limits"
 import { LocalModes } from "./modes"
 import { HemsCommand, V2hMode } from "../hems/command"
-
-export type V2hState = "idle" | "starting" | "discharging" | "charging" | "stopping" | "grid_lost" | "backup" | "fault"
-/** Wire order (services/charger-control.md enum V2hState). */
-export const V2H_STATES: V2hState[] = ["idle", "starting", "discharging", "charging", "stopping", "grid_lost", "backup", "fault"]
-
-export type FaultCode =
-    | "none"
-    // latched (cleared only by clearFaults once the cause is gone):
-    | "estop"
-    | "contactor_welded"
-    | "contactor_stuck_open"
-    | "grid_relay_welded"
-    | "grid_relay_stuck_open"
-    | "outlet1_relay_welded"
-    | "outlet2_relay_welded"
-    | "inverter_overload"
-    | "ramp_down_timeout"
-    // conditions (force 0 W while present, clear by themselves):
-    | "battery_stale"
-    | "inverter_stale"
-    | "grid_meter_stale"
-    | "grid_lost"
-/** Wire order (services/charger-control.md enum Fault). */
-export const FAULT_CODES: FaultCode[] = [
-    "none",
-    "estop",
-    "contactor_welded",
-    "contactor_stuck_open",
-    "grid_relay_welded",
-    "grid_relay_stuck_open",
-    "outlet1_relay_welded",
-    "outlet2_relay_welded",
-    "inverter_overload",
-    "ramp_down_timeout",
-    "battery_stale",
-    "inverter_stale",
-    "grid_meter_stale",
-    "grid_lost",
-]
-const FIRST_CONDITION = FAULT_CODES.indexOf("battery_stale")
-
-/** Faults that open the DC contactor at once, under load if need be. */
-function isEmergency(f: FaultCode): boolean {
-    return f === "estop" || f === "contactor_welded" || f === "inverter_overload" || f === "ramp_down_timeout"
-}
-
-export interface V2hInput {
-    nowMs: number
-    estop: boolean
-    /** false while the e-stop input is not bound (no e-stop: no V2H power, not latched); default true. */
-    estopAvailable?: boolean
-    socPct: number
-    batteryVoltageV: number
-    maxDischargeCurrentA: number
-    maxChargeCurrentA: number
-    batteryAtMs: number
-    inverterW: number
-    inverterTempC: number
-    contactorClosed: boolean
-    gridRelayClosed: boolean
-    inverterAtMs: number
-    gridW: number
-    gridVoltageV: number
-    gridFrequencyHz: number
-    gridAtMs: number
-    /** Total delivered accessory-outlet power (AC W), from the outlet protection. */
-    outletsW: number
-    /** Outlet relay commands and measured powers (welded-relay detection); index 0 = outlet 1. */
-    outletOn: boolean[]
-    outletW: number[]
-}
-
-export type V2hEventKind = "state" | "fault" | "fault_cleared" | "command_timeout" | "mode"
-
-export interface V2hEvent {
-    atMs: number
-    kind: V2hEventKind
-    state: V2hState
-    fault: FaultCode
-    /** Machine-readable why: the fault, grid trip, limit or mode. */
-    reason: string
-}
-
-export interface FaultLogEntry {
-    /** Uptime of that boot when it happened, ms. */
-    atMs: number
-    fault: FaultCode
-    /** Boot number (see bootCount). */
-    boot: number
-}
-
-export interface V2hStatus {
-    state: V2hState
-    /** Why the current state was entered. */
-    stateReason: string
-    mode: V2hMode
-    setpointW: number
-    requestW: number
-    requestSource: RequestSource
-    targetW: number
-    /** The ramped power command sent to the inverter. */
-    commandW: number
-    contactorCmd: boolean
-    gridRelayCmd: boolean
-    islandCmd: boolean
-    /** The limit that set the target ("none" when the request is unrestricted). */
-    limitReason: LimitReason
-    /** Every limit in force: bit i = LIMIT_REASONS[i]. */
-    limitMask: number
-    limitLoW: number
-    limitHiW: number
-    /** The most important fault now: a latched one first, then a condition; "none". */
-    fault: FaultCode
-    faultLatched: boolean
-    lastFault: FaultCode
-    lastFaultAtMs: number
-    reservePct: number
-    chargeLimitPct: number
-    gridState: GridState
-    gridTrip: GridTrip
-    /** Local-mode note ("time_unknown", "pv_waiting", ...), "" otherwise. */
-    modeNote: string
-    events: V2hEvent[]
-}
-
-export type V2hConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "persist">
-
-const NO_EVENTS: V2hEvent[] = []
-// Indices of the limit reasons (claims by index: string searches cost in the VM's hot path).
-const R_ESTOP = LIMIT_REASONS.indexOf("estop")
-const R_FAULT = LIMIT_REASONS.indexOf("fault")
-const R_BATTERY_STALE = LIMIT_REASONS.indexOf("battery_stale")
-const R_INVERTER_STALE = LIMIT_REASONS.indexOf("inverter_stale")
-const R_GRID_METER_STALE = LIMIT_REASONS.indexOf("grid_meter_stale")
-const R_GRID_LOST = LIMIT_REASONS.indexOf("grid_lost")
-const R_GRID_RECONNECTING = LIMIT_REASONS.indexOf("grid_reconnecting")
-const R_ENTER_SERVICE_RAMP = LIMIT_REASONS.indexOf("enter_service_ramp")
-const R_RATING = LIMIT_REASONS.indexOf("rating")
-const R_OVER_TEMPERATURE = LIMIT_REASONS.indexOf("over_temperature")
-const R_VEHICLE_DISCHARGE_LIMIT = LIMIT_REASONS.indexOf("vehicle_discharge_limit")
-const R_VEHICLE_CHARGE_LIMIT = LIMIT_REASONS.indexOf("vehicle_charge_limit")
-const R_NO_REVERSE_FLOW = LIMIT_REASONS.indexOf("no_reverse_flow")
-const R_GRID_IMPORT_LIMIT = LIMIT_REASONS.indexOf("grid_import_limit")
-const R_ISLANDED_LIMIT = LIMIT_REASONS.indexOf("islanded_limit")
-const R_DIRECTION_DWELL = LIMIT_REASONS.indexOf("direction_dwell")
-const R_OUTLET_SHARE = LIMIT_REASONS.indexOf("outlet_share")
-const R_SOC_RESERVE = LIMIT_REASONS.indexOf("soc_reserve")
-const R_CHARGE_LIMIT = LIMIT_REASONS.indexOf("charge_limit")
-const F_BATTERY_STALE = FAULT_CODES.indexOf("battery_stale")
-const F_INVERTER_STALE = FAULT_CODES.indexOf("inverter_stale")
-const F_GRID_METER_STALE = FAULT_CODES.indexOf("grid_meter_stale")
-const F_GRID_LOST = FAULT_CODES.indexOf("grid_lost")
-/** The open side of a one-sided claim. */
-const UNLIMITED_W = 1e12
+import { F_BATTERY_STALE, F_GRID_LOST, F_GRID_METER_STALE, F_INVERTER_STALE, FaultCode, FaultLogEntry, Faults } from "./faults"
+import { Claims, batteryFresh, gridFresh, inverterFresh } from "./claims"
+import { Sequencer } from "./sequencing"
+import { NO_EVENTS, V2hEvents } from "./events"
+import type { V2hConfig, V2hInput, V2hStatus } from "./io"
 
 export class V2hSupervisor {
     readonly status: V2hStatus
+    readonly faults: Faults
     /** Most recent last; at most persist.faultLogEntries entries; persisted across restarts. */
-    readonly faultLog: FaultLogEntry[] = []
-    /** This run's boot number (1 on a first boot; set from the stored record by persist.restore). */
-    bootCount = 1
+    readonly faultLog: FaultLogEntry[]
     readonly grid: GridMonitor
     readonly limits = new LimitSet()
     private readonly modes: LocalModes
+    private readonly claims: Claims
+    private readonly seq: Sequencer
+    private readonly events: V2hEvents
     private readonly v: V2hConfig["v2h"]
     private readonly cfg: V2hConfig
-    private latched: FaultCode = "none"
-    private conditionActive: boolean[] = []
     private lastNowMs = -1
     private lastCommandMs = -1e12
     private timedOut = false
-    private contactorCmdAtMs = 0
-    private gridRelayCmdAtMs = 0
-    private stateAtMs = 0
-    private zeroSinceMs = -1
-    private lastDirection = 0
-    private directionZeroAtMs = -1e12
-    private reserveHit = false
-    private chargeFull = false
-    private thermalStop = false
-    private outletOffSinceMs: number[] = []
     private lastInput: V2hInput = null
-    /** Events raised between ticks (by a command or clearFaults); the next tick reports them. */
-    private betweenTicks: V2hEvent[] = NO_EVENTS
-    private inTick = false
-    private backupIsolated = false
 
     constructor(cfg: V2hConfig) {
         this.cfg = cfg
         this.v = cfg.v2h
         this.grid = new GridMonitor(cfg)
         this.modes = new LocalModes(cfg)
-        for (let i = 0; i < FAULT_CODES.length; i++) this.conditionActive.push(false)
-        for (let i = 0; i < cfg.outlets.count; i++) this.outletOffSinceMs.push(-1)
         this.status = {
             state: "idle",
             stateReason: "boot",
@@ -246,6 +73,11 @@ export class V2hSupervisor {
             modeNote: "",
             events: NO_EVENTS,
         }
+        this.events = new V2hEvents(this.status)
+        this.faults = new Faults(cfg, this.status, this.events)
+        this.faultLog = this.faults.log
+        this.claims = new Claims(cfg, this.faults, this.grid)
+        this.seq = new Sequencer(cfg, this.status, this.events, this.faults, this.grid)
         this.modes.reset(0)
     }
 
@@ -275,7 +107,7 @@ export class V2hSupervisor {
             if (c.mode !== this.status.mode) {
                 this.status.mode = c.mode as V2hMode
                 this.modes.reset(nowMs)
-                this.pushEvent(nowMs, "mode", c.mode)
+                this.events.push(nowMs, "mode", c.mode)
             }
             if (c.mode === "setpoint") this.status.setpointW = c.setpointW
         }
@@ -283,7 +115,7 @@ export class V2hSupervisor {
 
     /** The latched fault ("none" when none). */
     latchedFault(): FaultCode {
-        return this.latched
+        return this.faults.latched
     }
 
     /**
@@ -291,22 +123,15 @@ export class V2hSupervisor {
      * `fault` and needs the same clear_faults as before. Returns "" or why the value was refused.
      */
     restoreFault(fault: string, nowMs: number): string {
-        const i = FAULT_CODES.indexOf(fault as FaultCode)
-        if (i < 0) return "fault " + fault + " is unknown"
-        if (i >= FIRST_CONDITION) return "fault " + fault + " is a condition, not a latched fault"
-        this.latched = fault as FaultCode
-        if (fault !== "none") this.setState("fault", "restored:" + fault, nowMs)
+        const e = this.faults.restore(fault)
+        if (e) return e
+        if (fault !== "none") this.seq.setState("fault", "restored:" + fault, nowMs)
         return ""
     }
 
     /** Puts back the fault log of earlier boots (oldest first; entries are assumed valid). */
     restoreLog(entries: FaultLogEntry[]) {
-        for (const e of entries) this.pushLog(e)
-    }
-
-    private pushLog(e: FaultLogEntry) {
-        if (this.faultLog.length >= this.cfg.persist.faultLogEntries) this.faultLog.shift()
-        this.faultLog.push(e)
+        this.faults.restoreLog(entries)
     }
 
     setTimeOfDay(seconds: number, nowMs: number): string {
@@ -322,27 +147,17 @@ export class V2hSupervisor {
      * clear_faults command). Returns "" or why not; nothing changes on refusal.
      */
     clearFaults(nowMs: number): string {
-        if (this.latched === "none") return ""
-        const inp = this.lastInput
-        if (inp) {
-            if (inp.estop) return "cannot clear faults: the e-stop is still pressed"
-            if (!this.status.contactorCmd && inp.contactorClosed) return "cannot clear faults: the DC contactor still reads closed (welded)"
-            if (!this.status.gridRelayCmd && inp.gridRelayClosed && this.latched === "grid_relay_welded")
-                return "cannot clear faults: the grid relay still reads closed (welded)"
-            for (let i = 0; i < inp.outletOn.length; i++)
-                if (!inp.outletOn[i] && inp.outletW[i] > this.v.contactor.weldedPowerW)
-                    return `cannot clear faults: outlet ${i + 1} still delivers ${Math.round(inp.outletW[i])} W with its relay off (welded)`
-        }
-        const was = this.latched
-        this.latched = "none"
-        this.pushEvent(nowMs, "fault_cleared", was)
-        this.setState("idle", "faults_cleared", nowMs)
+        if (this.faults.latched === "none") return ""
+        const e = this.faults.clearRefusal(this.lastInput)
+        if (e) return e
+        this.faults.clear(nowMs)
+        this.seq.setState("idle", "faults_cleared", nowMs)
         return ""
     }
 
     /** True when the inverter's reading is recent (v2h.readingTimeoutMs) and a number: only then is inverterW used. */
     inverterFresh(inp: V2hInput, nowMs: number): boolean {
-        return nowMs - inp.inverterAtMs <= this.v.readingTimeoutMs && isFiniteNumber(inp.inverterW)
+        return inverterFresh(inp, nowMs, this.cfg)
     }
 
     /** The inputs of the last tick (null before the first): the measurements the status document shows. */
@@ -353,11 +168,11 @@ export class V2hSupervisor {
     // ------------------------------------------------------------------ tick
 
     tick(inp: V2hInput): V2hStatus {
-        this.inTick = true
+        this.events.beginTick()
         try {
             return this.tickInner(inp)
         } finally {
-            this.inTick = false
+            this.events.endTick()
         }
     }
 
@@ -368,29 +183,26 @@ export class V2hSupervisor {
         const dtMs = this.lastNowMs < 0 ? 0 : Math.max(0, now - this.lastNowMs)
         this.lastNowMs = now
         this.lastInput = inp
-        st.events = this.betweenTicks
-        this.betweenTicks = NO_EVENTS
 
-        // Freshness of the three data sources.
-        const batteryFresh = now - inp.batteryAtMs <= this.cfg.socFloor.socTimeoutMs && isFiniteNumber(inp.socPct) && isFiniteNumber(inp.batteryVoltageV)
-        const inverterFresh = this.inverterFresh(inp, now)
-        const gridFresh = now - inp.gridAtMs <= v.readingTimeoutMs
-        if (gridFresh) this.grid.update(now, inp.gridVoltageV, inp.gridFrequencyHz)
+        // Freshness of the three data sources, the grid, the faults.
+        const batteryOk = batteryFresh(inp, now, this.cfg)
+        const inverterOk = inverterFresh(inp, now, this.cfg)
+        const gridOk = gridFresh(inp, now, this.cfg)
+        if (gridOk) this.grid.update(now, inp.gridVoltageV, inp.gridFrequencyHz)
         st.gridState = this.grid.state
         st.gridTrip = this.grid.trip
-        const gridDown = gridFresh && (this.grid.state === "tripped" || this.grid.state === "reconnecting")
-        this.condition(F_BATTERY_STALE, !batteryFresh, now)
-        this.condition(F_INVERTER_STALE, !inverterFresh, now)
-        this.condition(F_GRID_METER_STALE, !gridFresh, now)
-        this.condition(F_GRID_LOST, gridDown, now)
-
-        this.detectFaults(inp, now, inverterFresh)
+        const gridDown = gridOk && (this.grid.state === "tripped" || this.grid.state === "reconnecting")
+        const f = this.faults
+        f.condition(F_BATTERY_STALE, !batteryOk, now)
+        f.condition(F_INVERTER_STALE, !inverterOk, now)
+        f.condition(F_GRID_METER_STALE, !gridOk, now)
+        f.condition(F_GRID_LOST, gridDown, now)
+        f.detect(inp, now, inverterOk, this.seq.contactorForMs(now), this.seq.gridRelayForMs(now))
 
         // ---- request
         let requestW = 0
         let source: RequestSource = "idle"
         const mode = st.mode
-        const houseNetW = inverterFresh && gridFresh && isFiniteNumber(inp.gridW) ? inp.inverterW + inp.gridW : NaN
         if (st.state === "backup") {
             requestW = v.backup.islandedLimitW
             source = "backup"
@@ -398,7 +210,7 @@ export class V2hSupervisor {
             if (now - this.lastCommandMs > v.commandTimeoutMs) {
                 if (!this.timedOut) {
                     this.timedOut = true
-                    this.pushEvent(now, "command_timeout", "fallback")
+                    this.events.push(now, "command_timeout", "fallback")
                 }
                 requestW = v.fallbackSetpointW
                 source = "fallback"
@@ -407,6 +219,7 @@ export class V2hSupervisor {
                 source = "hems"
             }
         } else if (mode !== "idle") {
+            const houseNetW = inverterOk && gridOk && isFiniteNumber(inp.gridW) ? inp.inverterW + inp.gridW : NaN
             requestW = this.modes.request(mode, now, houseNetW)
             source = "local"
         }
@@ -416,58 +229,7 @@ export class V2hSupervisor {
 
         // ---- limits (one place; see limits.ts for the priority order)
         const L = this.limits
-        L.clear()
-        if (this.latched !== "none") L.claimAt(this.latched === "estop" ? R_ESTOP : R_FAULT, 0, 0)
-        else if (inp.estopAvailable === false) L.claimAt(R_ESTOP, 0, 0)
-        if (!batteryFresh) L.claimAt(R_BATTERY_STALE, 0, 0)
-        if (!inverterFresh) L.claimAt(R_INVERTER_STALE, 0, 0)
-        const islanded = st.state === "backup"
-        if (!islanded) {
-            if (!gridFresh) L.claimAt(R_GRID_METER_STALE, 0, 0)
-            else if (this.grid.state === "reconnecting") L.claimAt(R_GRID_RECONNECTING, 0, 0)
-            else if (this.grid.state !== "ok") L.claimAt(R_GRID_LOST, 0, 0)
-            else if (this.grid.rampFraction < 1) {
-                const w = v.ratedPowerW * this.grid.rampFraction
-                L.claimAt(R_ENTER_SERVICE_RAMP, -w, w)
-            }
-        } else L.claimAt(R_ISLANDED_LIMIT, 0, v.backup.islandedLimitW)
-        L.claimAt(R_RATING, -v.ratedPowerW, v.ratedPowerW)
-        if (inverterFresh) {
-            const d = v.derating
-            const t = inp.inverterTempC
-            if (t >= d.stopC) this.thermalStop = true
-            else if (t < d.resumeBelowC) this.thermalStop = false
-            let factor = (d.stopC - t) / (d.stopC - d.startC)
-            if (this.thermalStop || !(factor > 0)) factor = 0
-            if (factor < 1) L.claimAt(R_OVER_TEMPERATURE, -v.ratedPowerW * factor, v.ratedPowerW * factor)
-        }
-        let allowanceW = 0
-        if (batteryFresh) {
-            const dis = isFiniteNumber(inp.maxDischargeCurrentA) ? Math.max(0, inp.maxDischargeCurrentA) : 0
-            const chg = isFiniteNumber(inp.maxChargeCurrentA) ? Math.max(0, inp.maxChargeCurrentA) : 0
-            allowanceW = dis * inp.batteryVoltageV * v.inverterEfficiency
-            L.claimAt(R_VEHICLE_DISCHARGE_LIMIT, -UNLIMITED_W, allowanceW)
-            L.claimAt(R_VEHICLE_CHARGE_LIMIT, -(chg * inp.batteryVoltageV) / v.inverterEfficiency, UNLIMITED_W)
-        }
-        if (!islanded && gridFresh && inverterFresh && isFiniteNumber(inp.gridW)) {
-            if (!v.reverseFlowAllowed) L.claimAt(R_NO_REVERSE_FLOW, -UNLIMITED_W, houseNetW - v.exportMarginW)
-            L.claimAt(R_GRID_IMPORT_LIMIT, -(v.maxGridImportW - houseNetW), UNLIMITED_W)
-        }
-        if (this.lastDirection !== 0 && now - this.directionZeroAtMs < v.directionDwellMs && this.status.commandW === 0) {
-            // Just came down from one direction: the other one waits out the dwell.
-            if (this.lastDirection > 0) L.claimAt(R_DIRECTION_DWELL, 0, UNLIMITED_W)
-            else L.claimAt(R_DIRECTION_DWELL, -UNLIMITED_W, 0)
-        }
-        const outletsW = isFiniteNumber(inp.outletsW) && inp.outletsW > 0 ? inp.outletsW : 0
-        if (batteryFresh && outletsW > 0) L.claimAt(R_OUTLET_SHARE, -UNLIMITED_W, allowanceW - outletsW)
-        if (batteryFresh) {
-            if (inp.socPct <= st.reservePct) this.reserveHit = true
-            else if (inp.socPct > st.reservePct + v.socHysteresisPct) this.reserveHit = false
-            if (inp.socPct >= st.chargeLimitPct) this.chargeFull = true
-            else if (inp.socPct < st.chargeLimitPct - v.socHysteresisPct) this.chargeFull = false
-            if (this.reserveHit) L.claimAt(R_SOC_RESERVE, -UNLIMITED_W, 0)
-            if (this.chargeFull) L.claimAt(R_CHARGE_LIMIT, 0, UNLIMITED_W)
-        }
+        this.claims.claim(L, inp, st, now, batteryOk, inverterOk, gridOk)
         const targetW = L.resolve(requestW)
         st.targetW = targetW
         st.limitReason = L.governing
@@ -476,230 +238,9 @@ export class V2hSupervisor {
         st.limitHiW = L.windowHiW
 
         // ---- state machine and actuators
-        this.step(inp, now, dtMs, targetW, gridFresh, gridDown, inverterFresh)
-
-        // Direction bookkeeping for the dwell.
-        if (st.commandW > 0) this.lastDirection = 1
-        else if (st.commandW < 0) this.lastDirection = -1
-        if (st.commandW !== 0) this.directionZeroAtMs = now
-
-        // Reported fault: latched first, else the first active condition.
-        st.faultLatched = this.latched !== "none"
-        st.fault = this.latched
-        if (st.fault === "none")
-            for (let i = FIRST_CONDITION; i < FAULT_CODES.length; i++)
-                if (this.conditionActive[i]) {
-                    st.fault = FAULT_CODES[i]
-                    break
-                }
+        this.seq.step(inp, now, dtMs, targetW, gridOk, gridDown, inverterOk)
+        this.claims.commandSent(st.commandW, now)
+        f.report()
         return st
-    }
-
-    private step(inp: V2hInput, now: number, dtMs: number, targetW: number, gridFresh: boolean, gridDown: boolean, inverterFresh: boolean) {
-        const st = this.status
-        const v = this.v
-        const c = v.contactor
-        const nearZero = inverterFresh && Math.abs(inp.inverterW) < c.openBelowW
-
-        if (this.latched !== "none") {
-            if (st.state !== "fault") this.setState("fault", this.latched, now)
-            st.commandW = 0
-            st.islandCmd = false
-            if (isEmergency(this.latched) || nearZero || !inverterFresh) this.setContactor(false, now)
-            if (this.latched === "estop" || this.latched === "grid_relay_welded") this.setGridRelay(false, now)
-            else if (this.grid.state === "ok" && !gridDown && gridFresh) this.setGridRelay(true, now)
-            return
-        }
-
-        // Grid loss: island (backup) or stop.
-        if (gridDown && st.state !== "backup" && st.state !== "grid_lost") {
-            st.commandW = 0 // protective decrease: immediate
-            this.backupIsolated = false
-            if (v.backup.enabled) this.setState("backup", "grid_lost:" + this.grid.trip, now)
-            else this.setState("grid_lost", "grid_lost:" + this.grid.trip, now)
-        }
-
-        switch (st.state) {
-            case "grid_lost":
-                // No backup: the inverter stops (the grid relay stays closed, so the house gets the
-                // grid back the moment it returns); the inverter re-energizes only after the
-                // enter-service delay (grid monitor "reconnecting" -> "ok").
-                st.commandW = 0
-                st.islandCmd = false
-                if (nearZero || !inverterFresh) this.setContactor(false, now)
-                if (this.grid.state === "ok") this.setState("idle", "grid_back", now)
-                return
-            case "backup":
-                if (this.grid.state === "ok") {
-                    // Grid back in band for the enter-service delay: stop islanding, then reconnect.
-                    st.commandW = 0
-                    st.islandCmd = false
-                    if (nearZero) {
-                        this.setGridRelay(true, now)
-                        if (inp.gridRelayClosed) this.setState(st.contactorCmd ? "stopping" : "idle", "grid_back", now)
-                    }
-                    return
-                }
-                if (!this.backupIsolated) {
-                    st.commandW = 0
-                    st.islandCmd = false
-                    this.setGridRelay(false, now)
-                    if (!inp.gridRelayClosed) this.backupIsolated = true
-                    return
-                }
-                st.islandCmd = true
-                if (targetW > 0) this.setContactor(true, now)
-                st.commandW = inp.contactorClosed ? this.ramp(st.commandW, targetW, dtMs) : 0
-                if (targetW === 0 && nearZero && st.contactorCmd) {
-                    if (this.zeroSinceMs < 0) this.zeroSinceMs = now
-                    if (now - this.zeroSinceMs >= c.idleOpenDelayMs) this.setContactor(false, now)
-                } else this.zeroSinceMs = -1
-                return
-        }
-
-        if (this.grid.state === "ok" && gridFresh) this.setGridRelay(true, now)
-        st.islandCmd = false
-
-        switch (st.state) {
-            case "fault": // faults were just cleared elsewhere; fall through to idle handling
-            case "idle":
-                st.commandW = 0
-                if (targetW !== 0 && inp.gridRelayClosed) {
-                    this.setContactor(true, now)
-                    this.setState("starting", targetW > 0 ? "discharge_requested" : "charge_requested", now)
-                }
-                break
-            case "starting":
-                st.commandW = 0
-                if (targetW === 0) {
-                    this.setContactor(false, now)
-                    this.setState("idle", "request_withdrawn", now)
-                } else if (inp.contactorClosed) this.setState(targetW > 0 ? "discharging" : "charging", "contactor_closed", now)
-                break
-            case "discharging":
-            case "charging":
-            case "stopping": {
-                st.commandW = this.ramp(st.commandW, targetW, dtMs)
-                if (st.commandW > 0 && st.state !== "discharging") this.setState("discharging", "target_positive", now)
-                else if (st.commandW < 0 && st.state !== "charging") this.setState("charging", "target_negative", now)
-                if (targetW === 0 && st.commandW === 0) {
-                    if (this.zeroSinceMs < 0) this.zeroSinceMs = now
-                    if (st.state !== "stopping" && now - this.zeroSinceMs >= c.idleOpenDelayMs)
-                        this.setState("stopping", "idle_" + st.limitReason, now)
-                } else this.zeroSinceMs = -1
-                if (st.state === "stopping") {
-                    if (targetW !== 0) break
-                    if (nearZero) {
-                        this.setContactor(false, now)
-                        this.setState("idle", "power_at_zero", now)
-                    } else if (now - this.stateAtMs >= c.rampDownTimeoutMs) {
-                        // Power would not fall: emergency, the contactor opens now (not a tick later).
-                        this.latch("ramp_down_timeout", now)
-                        st.commandW = 0
-                        this.setContactor(false, now)
-                        this.setState("fault", "ramp_down_timeout", now)
-                    }
-                }
-                break
-            }
-        }
-    }
-
-    /** Ramp: |power| rises at rampUpWPerS; decreases (and sign changes through 0) are immediate. */
-    private ramp(cmdW: number, targetW: number, dtMs: number): number {
-        if (targetW === 0 || (cmdW > 0 && targetW < 0) || (cmdW < 0 && targetW > 0)) return 0
-        if (Math.abs(targetW) <= Math.abs(cmdW)) return targetW
-        const stepW = (this.v.rampUpWPerS * dtMs) / 1000
-        if (targetW > 0) return Math.min(targetW, cmdW + stepW)
-        return Math.max(targetW, cmdW - stepW)
-    }
-
-    private detectFaults(inp: V2hInput, now: number, inverterFresh: boolean) {
-        const st = this.status
-        const v = this.v
-        const c = v.contactor
-        if (inp.estop) this.latch("estop", now)
-        if (inverterFresh) {
-            if (Math.abs(inp.inverterW) > v.ratedPowerW * v.overloadRatio) this.latch("inverter_overload", now)
-            const sinceContactor = now - this.contactorCmdAtMs
-            if (sinceContactor >= c.feedbackTimeoutMs) {
-                if (!st.contactorCmd && (inp.contactorClosed || Math.abs(inp.inverterW) > c.weldedPowerW)) this.latch("contactor_welded", now)
-                if (st.contactorCmd && !inp.contactorClosed) this.latch("contactor_stuck_open", now)
-            }
-            const sinceRelay = now - this.gridRelayCmdAtMs
-            if (sinceRelay >= c.feedbackTimeoutMs) {
-                if (!st.gridRelayCmd && inp.gridRelayClosed) this.latch("grid_relay_welded", now)
-                if (st.gridRelayCmd && !inp.gridRelayClosed) this.latch("grid_relay_stuck_open", now)
-            }
-        }
-        for (let i = 0; i < this.outletOffSinceMs.length && i < inp.outletOn.length; i++) {
-            if (inp.outletOn[i]) {
-                this.outletOffSinceMs[i] = -1
-                continue
-            }
-            if (this.outletOffSinceMs[i] < 0) this.outletOffSinceMs[i] = now
-            if (now - this.outletOffSinceMs[i] >= c.feedbackTimeoutMs && inp.outletW[i] > c.weldedPowerW)
-                this.latch(i === 0 ? "outlet1_relay_welded" : "outlet2_relay_welded", now)
-        }
-    }
-
-    private latch(f: FaultCode, now: number) {
-        if (this.latched === f) return
-        // A second latched fault while one is latched is logged, the first stays reported.
-        if (this.latched === "none") this.latched = f
-        this.log(f, now)
-        this.pushEvent(now, "fault", f)
-    }
-
-    /** Non-latched conditions: logged and announced on their rising edge. */
-    private condition(i: number, active: boolean, now: number) {
-        if (active === this.conditionActive[i]) return
-        const f = FAULT_CODES[i]
-        this.conditionActive[i] = active
-        if (active) {
-            this.log(f, now)
-            this.pushEvent(now, "fault", f)
-        } else this.pushEvent(now, "fault_cleared", f)
-    }
-
-    private log(f: FaultCode, now: number) {
-        this.pushLog({ atMs: now, fault: f, boot: this.bootCount })
-        this.status.lastFault = f
-        this.status.lastFaultAtMs = now
-    }
-
-    private setContactor(on: boolean, now: number) {
-        if (this.status.contactorCmd === on) return
-        this.status.contactorCmd = on
-        this.contactorCmdAtMs = now
-    }
-
-    private setGridRelay(on: boolean, now: number) {
-        if (this.status.gridRelayCmd === on) return
-        this.status.gridRelayCmd = on
-        this.gridRelayCmdAtMs = now
-    }
-
-    private setState(s: V2hState, reason: string, now: number) {
-        const st = this.status
-        if (st.state === s) return
-        st.state = s
-        st.stateReason = reason
-        this.stateAtMs = now
-        this.zeroSinceMs = -1
-        this.pushEvent(now, "state", reason)
-    }
-
-    private pushEvent(now: number, kind: V2hEventKind, reason: string) {
-        const st = this.status
-        const ev: V2hEvent = { atMs: now, kind, state: st.state, fault: kind === "fault" || kind === "fault_cleared" ? (reason as FaultCode) : "none", reason }
-        if (!this.inTick) {
-            // Between ticks (a command, clearFaults): kept for the next tick's events, not lost.
-            if (this.betweenTicks === NO_EVENTS) this.betweenTicks = []
-            this.betweenTicks.push(ev)
-            return
-        }
-        if (st.events === NO_EVENTS) st.events = []
-        st.events.push(ev)
     }
 }
