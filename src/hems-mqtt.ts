@@ -382,10 +382,11 @@ export class HemsMqtt {
         }
         const loops = this.controller.loops
         loops.start(this.loopCommand, now)
-        const reason = this.controller.command(payload.toString(), now)
+        const r = this.controller.handle(payload.toString(), now)
+        const reason = r.error
         loops.end(this.loopCommand, ds.millis())
         if (reason) this.log("command rejected: " + reason)
-        this.queueEvent(commandEventDoc(reason, now))
+        this.queueEvent(commandEventDoc(reason, now, r.id))
         return true
     }
 }

@@ -8,6 +8,7 @@ import { DEVS_JSON, validateDevsConfig } from "../../scripts/lib/devs-config"
 import { DEVS } from "../../src/config/devs.gen"
 import { Backoff } from "../../src/core/common/backoff"
 import { BoundedQueue } from "../../src/core/common/bounded-queue"
+import { defaultPersisted } from "../../src/core/persist"
 import { Controller } from "../../src/core/controller"
 import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems/messages"
 import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/hems/mqtt-settings"
@@ -193,6 +194,8 @@ describe("topics and documents", () => {
             reason: "estop",
         })
         expect(commandEventDoc("", 1000)).toEqual({ event: "command_accepted", at_s: 1 })
+        expect(commandEventDoc("", 1000, "el-1")).toEqual({ event: "command_accepted", at_s: 1, id: "el-1" })
+        expect(commandEventDoc("bad", 1000, "el-2")).toEqual({ event: "command_rejected", at_s: 1, reason: "bad", id: "el-2" })
         expect(settingRejectedDoc("setting mqttTls: ...", 20)).toEqual({ event: "setting_rejected", at_s: 0.02, reason: "setting mqttTls: ..." })
         expect(commandEventDoc("mode = 3: must be one of ...", 1000)).toEqual({ event: "command_rejected", at_s: 1, reason: "mode = 3: must be one of ..." })
     })
@@ -243,6 +246,22 @@ describe("controller for the link", () => {
         expect(s).toMatchObject({ soc_pct: 70, inverter_w: 1234, grid_w: -100, grid_voltage_v: 100, grid_frequency_hz: 60, inverter_temp_c: 35.3 })
         const t = telemetryDoc(s, 100, 3)
         expect(t).toMatchObject({ at_s: 0.1, soc_pct: 70, inverter_w: 1234, grid_w: -100, events_dropped: 3, outlets_on: [false, false] }) // protection not ticked: outlets off
+    })
+
+    it("status document for gateways: vehicle link, rated power, energy counters", () => {
+        const c = new Controller(DEVS)
+        expect(c.statusJson(0)).toMatchObject({ vehicle: "none", rated_power_w: DEVS.v2h.ratedPowerW, energy_discharged_wh: 0, energy_charged_wh: 0, max_charge_a: null })
+        expect(c.statusJson(0).reverse_flow_allowed).toBe(DEVS.v2h.reverseFlowAllowed)
+        c.v2h.tick(input(100))
+        c.boot({ ...defaultPersisted(DEVS), wh: [1234.6, 55.2, 0] }, 100)
+        expect(c.statusJson(100)).toMatchObject({ vehicle: "both", energy_discharged_wh: 1234, energy_charged_wh: 55, max_charge_a: 100, max_discharge_a: 100 })
+        expect(c.statusJson(100 + DEVS.v2h.readingTimeoutMs + 1).vehicle).toBe("none") // stale reading: no vehicle
+        c.v2h.tick({ ...input(200), maxChargeCurrentA: 0 })
+        expect(c.statusJson(200).vehicle).toBe("dischargeable")
+        c.v2h.tick({ ...input(300), maxDischargeCurrentA: 0 })
+        expect(c.statusJson(300).vehicle).toBe("chargeable")
+        c.v2h.tick({ ...input(400), maxDischargeCurrentA: 0, maxChargeCurrentA: 0 })
+        expect(c.statusJson(400).vehicle).toBe("connected")
     })
 
     it("a mode change made by a command between ticks is reported by the next tick, once", () => {
