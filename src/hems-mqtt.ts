@@ -7,15 +7,9 @@
 // path. Nothing here decides anything about the charger.
 //
 // Not @devicescript/net's MQTTClient: it buffered whole packets (5,000 bytes: PANIC 60004) and
-// mis-framed packets of 16 KB+.
-// Topics (docs/mqtt.md): <prefix>/status (retained), <prefix>/status/online (retained, last will),
-// <prefix>/telemetry, <prefix>/event, <prefix>/cmd (commands, JSON). Robustness: docs/mqtt-robustness.md.
-// Extension points (e.g. Home Assistant discovery): subscribe(topic, handler) before the link
-// starts adds an exact topic and its handler; onConnected(fn) runs after every CONNACK. Home
-// Assistant discovery (hems-ha.ts) uses both, and its configs go out one retained message per
-// loop turn (pump): <ha prefix>/<component>/<device id>/<object>/config.
-//
-// Every handler is wrapped: an exception in the VM panics (restarts) the device.
+// mis-framed packets of 16 KB+. Topics: docs/mqtt.md; robustness: docs/mqtt-robustness.md. Extension
+// points, used by Home Assistant discovery (hems-ha.ts): subscribe(topic, handler) before the link
+// starts, onConnected(fn) after every CONNACK. Every handler is wrapped: an exception panics the VM.
 import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 import { deleteSetting, readSetting } from "@devicescript/settings"
@@ -27,7 +21,7 @@ import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolv
 import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems/messages"
 import { ProtectionEvent } from "./core/outlets/io"
 import { V2hEvent } from "./core/v2h/io"
-import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodeSubscribe } from "./core/hems/mqtt-codec"
+import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodePublishHeader, encodeSubscribe, jsonPieces } from "./core/hems/mqtt-codec"
 import { MqttDecoder } from "./core/hems/mqtt-decoder"
 import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
 import { RateLimit } from "./core/hems/rate-limit"
@@ -304,6 +298,13 @@ export class HemsMqtt {
         await this.sock.send(pkt)
     }
 
+    /** Publishes a JSON document in pieces (no buffer of the whole document: the heap fragments). */
+    private async writeDoc(topic: string, doc: any, retain: boolean) {
+        const pieces = jsonPieces(doc)
+        await this.write(encodePublishHeader(topic, pieces.reduce((n, p) => n + p.length, 0), retain))
+        for (const p of pieces) await this.write(p)
+    }
+
     /** Publishes what is due: status and telemetry, events, the next discovery config. */
     private async pump() {
         const now = ds.millis()
@@ -312,11 +313,11 @@ export class HemsMqtt {
             this.statusDirty = false
             const status = this.controller.statusJson(now)
             status.mqtt = this.linkFigures()
-            await this.write(encodePublish(this.topics.status, JSON.stringify(status), true))
+            await this.writeDoc(this.topics.status, status, true)
             if (tele) {
                 const doc = telemetryDoc(status, now, this.events.dropped)
                 doc.mqtt = status.mqtt
-                await this.write(encodePublish(this.topics.telemetry, JSON.stringify(doc), false))
+                await this.writeDoc(this.topics.telemetry, doc, false)
             }
         }
         // Taken off the queue before the write: a write that fails loses that one event (QoS 0)
