@@ -13,6 +13,7 @@ import { ROOT } from "../scripts/lib/devs-config"
 import { simulate } from "../sim/engine"
 import { buildFirmware } from "../sim/firmware"
 import { plotSvg } from "../sim/plot"
+import { reportHtml, runMarkers } from "../sim/report/html"
 import { loadScenario } from "../sim/scenario/load"
 import { ScenarioError } from "../sim/scenario/types"
 import { summarize, toCsv } from "../sim/trace"
@@ -118,6 +119,8 @@ export async function hilMain(argv: string[], print: (line: string) => void = co
     writeFileSync(join(out, "summary.json"), JSON.stringify(full, null, 2) + "\n")
     writeFileSync(join(out, "plot.svg"), await plotSvg(`${scenario.name} (HIL)`, run.rows, scenario.config.outlets.count))
     writeFileSync(join(out, "firmware.log"), deviceLog.join("\n") + "\n")
+    const benchReport = { label: "bench", scenario, rows: run.rows, summary: full, markers: runMarkers(scenario, run) }
+    writeFileSync(join(out, "report.html"), reportHtml([benchReport]))
 
     const h = full.hil.link_health
     print(
@@ -140,8 +143,12 @@ export async function hilMain(argv: string[], print: (line: string) => void = co
         )
         writeFileSync(join(out, "comparison.json"), JSON.stringify(c, null, 2) + "\n")
         writeFileSync(join(out, "comparison.md"), comparisonMarkdown(c))
+        // The report page then shows both runs on the same axes.
+        const simReport = { label: "simulator", scenario, rows: simRun.rows, summary: simSummary, markers: runMarkers(scenario, simRun) }
+        writeFileSync(join(out, "report.html"), reportHtml([simReport, benchReport]))
         print(`compare: ${c.same_verdicts ? "same verdict on every expectation" : "VERDICTS DIFFER"}; ${c.trips.map(t => `trip ${t.outlet} ${t.reason} ${t.diff_s ?? "unpaired"} s`).join(", ") || "no trips"}`)
     }
     print(`results: ${join(out, "trace.csv")}, summary.json, plot.svg, firmware.log${a.compare ? ", comparison.md" : ""}`)
+    print(`report: ${join(out, "report.html")}${a.compare ? " (simulator and bench on the same axes)" : ""}`)
     return passed ? 0 : 1
 }

@@ -74,6 +74,10 @@ describe("bench on the serial stand-in", () => {
         expect(Math.abs(first.latency_s.diff)).toBeLessThan(1)
         expect(Math.abs(first.ramp_to_90pct_s.diff)).toBeLessThan(1)
         expect(readFileSync(join(r.dir, "comparison.md"), "utf8")).toContain("| HEMS command |")
+        // The report page carries both runs, for the same axes.
+        const page = readFileSync(join(r.dir, "report.html"), "utf8")
+        const data = JSON.parse(page.match(/<script type="application\/json" id="report-data">([^<]*)<\/script>/)![1])
+        expect(data.runs.map((x: any) => x.label)).toEqual(["simulator", "bench"])
     }, 600_000)
 
     it("shedding the lower-priority outlet (cut at 100 s)", async ctx => {
