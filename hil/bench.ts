@@ -154,7 +154,10 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
                     const i = problems.findIndex(p => p.role === amb.role)
                     if (i >= 0) problems[i] = amb
                 }
-                if (!problems.length) {
+                // A role list that lacks a role the bench serves (empty while the firmware is still
+                // starting, or a list read cut short) proves nothing: not pinned yet.
+                const unlisted = [...plan.keys()].filter(name => !roles.some(r => baseRoleName(r.role) === name))
+                if (!problems.length && !unlisted.length) {
                     if (!pinned) {
                         pinned = true
                         result.pinnedAtS = clock.now / 1000
@@ -173,7 +176,8 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
                     }
                 if (movable.length) await pinRoles(roleManager, roles, fullPlan)
                 for (const p of problems) if (!firstCheckAt.has(p.role)) firstCheckAt.set(p.role, clock.now)
-                if (!pinned && clock.now >= PIN_DEADLINE_MS) {
+                if (!pinned && !problems.length && clock.now >= PIN_DEADLINE_MS) c.abort(`roles not listed by the firmware within ${PIN_DEADLINE_MS / 1000} s: ${unlisted.join(", ")}`)
+                if (!pinned && problems.length && clock.now >= PIN_DEADLINE_MS) {
                     result.refused = problems
                     c.abort(`roles not pinned within ${PIN_DEADLINE_MS / 1000} s`)
                 }
