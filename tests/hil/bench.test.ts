@@ -98,7 +98,9 @@ describe("bench on the serial stand-in", () => {
         const r = await run
         const { rows } = csv(r.dir)
         const lost = rows.filter(x => x.injected_faults.split("+").includes("link_lost"))
-        expect(lost.length, r.out + r.err).toBeGreaterThan(50)
+        // The unplug is timed from the spawn (start-up varies), so the 8 s scenario may end before
+        // the 2 s outage does: at least 0.2 s of it must show in the 10 ms trace.
+        expect(lost.length, r.out + r.err).toBeGreaterThan(20)
         expect(r.summary.hil.link_health.outages_s.length).toBeGreaterThanOrEqual(1)
         expect(r.summary.hil.link_health.outages_s[0].to_s).not.toBeNull()
         // The bench's inverter heard no command for longer than powerStage.commandTimeoutMs: it ceased to energise.
