@@ -3,7 +3,7 @@
 import { EVENT, REPORT_UPDATE, type JDRegister, type JDService } from "jacdac-ts"
 import { bridge, createBus } from "./bus"
 import { connectHub } from "./tcp-link"
-import { createClock, vmTimers } from "./clock"
+import { createClock, trackedVmTimers } from "./clock"
 import {
     initialPlant,
     mergePlantParams,
@@ -74,8 +74,16 @@ export interface SimRun {
     warnings: string[]
     wallS: number
     vmLog: string[]
+    /** Firmware restarts in the run (scenario events and panics), in order. */
+    restarts: Restart[]
     /** The firmware's loop health (v2h_status), the worst figure of any boot in the run; undefined before it reported. */
     loopHealth?: LoopHealthFigures
+}
+
+export interface Restart {
+    tS: number
+    /** "scenario firmware_restart" or "panic <code>". */
+    reason: string
 }
 
 /** The loop-health fields of v2h_status (ms; overruns a count). */
@@ -136,25 +144,35 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const vmLog: string[] = []
     const warnings: string[] = []
     if (!opts.bytecode === (opts.hubPort === undefined)) throw new Error("simulate: give either bytecode or hubPort")
-    let flash = opts.flash
-    const vm = opts.bytecode
-        ? await createVm({
-              flashLoad: flash ? () => flash! : undefined,
-              flashSave: flash ? buf => (flash = buf.slice()) : undefined,
-              timers: vmTimers(clock),
-              deviceId: SIM_DEVICE_ID,
-              onLog: line => {
-                  opts.onVmLog?.(line)
-                  if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
-              },
-              // On a board an unhandled exception restarts the program: so does the simulator.
-              onPanic: code => {
-                  warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s: restarted`)
-                  clock.setTimeout(() => restartFirmware(), 0)
-              },
-          })
-        : undefined
-    const unlink = vm ? bridge(bus, vm, clock) : await connectHub(bus, opts.hubPort)
+    // The flash lives on the host, so that settings survive a restart into a fresh VM.
+    let flash = opts.flash ?? new Uint8Array(0)
+    /** Every firmware restart of the run, with why (scenario event or panic code). */
+    const restarts: Restart[] = []
+    let clearVmTimers = () => {}
+    let restartPending = false
+    const makeVm = () => {
+        const t = trackedVmTimers(clock)
+        clearVmTimers = t.clearAll
+        return createVm({
+            flashLoad: () => flash,
+            flashSave: buf => (flash = buf.slice()),
+            timers: t.timers,
+            deviceId: SIM_DEVICE_ID,
+            onLog: line => {
+                opts.onVmLog?.(line)
+                if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
+            },
+            // On a board an unhandled exception restarts the program: so does the simulator.
+            onPanic: code => {
+                warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s: restarted`)
+                if (restartPending) return
+                restartPending = true
+                clock.setTimeout(() => restartFirmware(`panic ${code}`), 0)
+            },
+        })
+    }
+    let vm = opts.bytecode ? await makeVm() : undefined
+    let unlink = vm ? bridge(bus, vm, clock) : await connectHub(bus, opts.hubPort)
 
     let plant: PlantState = initialPlant(params, {
         socPct: scenario.initial.socPct,
@@ -226,16 +244,32 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     }
     const withControl = (f: (s: JDService) => Promise<void>) => (control ? f(control) : pending.push(f))
 
-    /** The program starts again from flash (settings kept); the outputs it drove drop to their safe state. */
-    function restartFirmware() {
+    /**
+     * The program starts again from flash (settings kept) in a fresh VM, as after a watchdog or
+     * panic reset of the board; the outputs it drove drop to their restart state. Virtual time
+     * waits while the new VM is instantiated.
+     */
+    function restartFirmware(reason: string) {
+        restartPending = false
+        restarts.push({ tS: clock.now / 1000, reason })
         earlierLoops = worstLoops()
         bootLoops = undefined
-        vm!.devsStop()
+        const old = vm!
+        old.devsStop()
+        old.sockClose()
+        clearVmTimers()
+        unlink()
         servers.outputsToRestartState()
         status = v2hStatus = undefined // the trace shows nothing until the new program reports
         control = undefined // found again once the new program announces it
         restartedAt = clock.now
-        deploy(vm!, opts.bytecode!)
+        clock.hold(
+            makeVm().then(fresh => {
+                vm = fresh
+                unlink = bridge(bus, fresh, clock)
+                deploy(fresh, opts.bytecode!)
+            }),
+        )
     }
 
     const applyEvent = async (ev: ScenarioEvent) => {
@@ -261,7 +295,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             case "firmware_restart":
                 // Like a watchdog or panic restart on the board: the program starts again from
                 // flash (settings kept), the outputs it drove drop to their safe state.
-                if (vm) restartFirmware()
+                if (vm) restartFirmware("scenario firmware_restart")
                 else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
                 break
             case "reset_faults":
@@ -375,7 +409,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     unlink()
     await bus.stop()
     clock.reset()
-    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog, loopHealth: worstLoops() }
+    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog, restarts, loopHealth: worstLoops() }
 }
 
 

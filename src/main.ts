@@ -16,7 +16,7 @@ import { Controller } from "./core/controller"
 import { V2hInput } from "./core/v2h-supervisor"
 import { startChargerControl } from "./control-server"
 import { readSetting, writeSetting } from "@devicescript/settings"
-import { EnergyCounter, PERSIST_KEY, PersistScheduler, capture, restore, validatePersisted } from "./core/persist"
+import { EnergyCounter, PERSIST_KEY, PERSIST_LOG_KEY, PersistScheduler, capture, joinFromFlash, restore, splitForFlash, validatePersisted } from "./core/persist"
 import { startHemsMqtt } from "./hems-mqtt"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
@@ -245,6 +245,7 @@ async function v2hOnce() {
 let stored: any = undefined
 try {
     stored = await readSetting(PERSIST_KEY, undefined)
+    stored = joinFromFlash(stored, await readSetting(PERSIST_LOG_KEY, undefined))
 } catch (e) {
     console.log("settings: cannot read the stored record")
 }
@@ -270,8 +271,10 @@ async function persist() {
     const rec = capture(controller, energy.wh)
     if (!persistence.due(rec, now)) return
     persistence.written(rec, now)
+    const parts = splitForFlash(rec)
     try {
-        await writeSetting(PERSIST_KEY, rec)
+        await writeSetting(PERSIST_LOG_KEY, parts.log)
+        await writeSetting(PERSIST_KEY, parts.record)
     } catch (e) {
         console.log("settings: write failed")
     }
