@@ -245,9 +245,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const withControl = (f: (s: JDService) => Promise<void>) => (control ? f(control) : pending.push(f))
 
     /**
-     * The program starts again from flash (settings kept) in a fresh VM, as after a watchdog or
-     * panic reset of the board; the outputs it drove drop to their restart state. Virtual time
-     * waits while the new VM is instantiated.
+     * The program starts again from flash (settings kept), as after a watchdog or panic reset of
+     * the board; the outputs it drove drop to their restart state. After a panic the program runs
+     * in a fresh VM (virtual time waits while it is instantiated).
      */
     function restartFirmware(reason: string) {
         restartPending = false
@@ -256,13 +256,18 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         bootLoops = undefined
         const old = vm!
         old.devsStop()
-        old.sockClose()
-        clearVmTimers()
-        unlink()
         servers.outputsToRestartState()
         status = v2hStatus = undefined // the trace shows nothing until the new program reports
         control = undefined // found again once the new program announces it
         restartedAt = clock.now
+        if (!reason.startsWith("panic")) {
+            deploy(old, opts.bytecode!)
+            return
+        }
+        // After a panic the VM instance may have aborted: a fresh one (~1 s of wall time).
+        old.sockClose()
+        clearVmTimers()
+        unlink()
         clock.hold(
             makeVm().then(fresh => {
                 vm = fresh
