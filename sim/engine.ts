@@ -347,6 +347,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             contactorCmd: inv.contactor,
             gridRelayCmd: inv.gridRelay,
             islandCmd: inv.island,
+            transferCmd: inv.transfer,
+            ceaseCmd: inv.cease,
+            outletSupplyCmd: servers.outletSupplyCommand(),
         })
         const periodic = (stepCount * stepMs) % METER_REPORT_MS === 0
         plant.outlets.outlets.forEach((o, i) => {
@@ -361,7 +364,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         }
         if ((stepCount * stepMs) % INVERTER_REPORT_MS === 0) {
             const i = plant.inverter
-            void servers.reportInverter(i.acPowerW, i.dcPowerW, i.tempC, i.contactorClosed, i.gridRelayClosed)
+            void servers.reportInverter(i.acPowerW, i.dcPowerW, i.tempC, i.contactorClosed, i.gridRelayClosed, plant.transfer.position === "island")
             void servers.reportGrid(plant.site.gridW, plant.site.voltageV, plant.site.frequencyHz)
         }
     }, stepMs)
@@ -451,6 +454,9 @@ function traceRow(
         limit_reason: v2h ? (LIMIT_REASONS[v2h[7]] ?? "") : "",
         contactor_closed: plant.inverter.contactorClosed ? 1 : 0,
         grid_relay_closed: plant.inverter.gridRelayClosed ? 1 : 0,
+        house_islanded: plant.transfer.position === "grid" ? 0 : 1,
+        outlet_supply_on: servers.outletSupplyCommand() ? 1 : 0,
+        inverter_ceased: servers.inverterCommand().cease ? 1 : 0,
         unserved_w: plant.site.unservedW,
         inverter_w: plant.inverter.acPowerW,
         house_w: plant.site.houseW,

@@ -18,6 +18,7 @@ import { startChargerControl } from "./control-server"
 import { readSetting, writeSetting } from "@devicescript/settings"
 import { EnergyCounter, PERSIST_KEY, PERSIST_LOG_KEY, PersistScheduler, capture, joinFromFlash, restore, splitForFlash, validatePersisted } from "./core/persist"
 import { startHemsMqtt } from "./hems-mqtt"
+import { OutletSupply } from "./core/outlets/outlet-supply"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
 const meters: OutletMeter[] = []
@@ -26,6 +27,8 @@ for (let i = 1; i <= DEVS.outlets.count; i++) {
     meters.push(new OutletMeter("outlet" + i + "Meter"))
     relays.push(new ds.Relay("outlet" + i + "Relay"))
 }
+// The outlets' second means: the outlet inverter's upstream supply contactor (rests open).
+const outletSupply = new ds.Relay("outletSupply")
 const mainSwitch = new ds.Switch("outletMainSwitch")
 const alarm = new ds.Buzzer("alarm")
 const battery = new TractionBattery("battery")
@@ -67,6 +70,7 @@ const vin: V2hInput = {
     inverterTempC: NaN,
     contactorClosed: false,
     gridRelayClosed: false,
+    transferOnIsland: false,
     inverterAtMs: NEVER_MS,
     gridW: NaN,
     gridVoltageV: NaN,
@@ -101,13 +105,17 @@ inverter.reading.subscribe(v => {
     vin.inverterTempC = v[2]
     vin.contactorClosed = !!v[3]
     vin.gridRelayClosed = !!v[4]
+    vin.transferOnIsland = !!v[5]
     vin.inverterAtMs = ds.millis()
 })
-gridMeter.reading.subscribe(v => {
+// Every grid reading is evaluated at once (not at the next V2H tick): with a meter that reports
+// on a threshold crossing, detection adds no tick to a trip's clearing time.
+gridMeter.reading.subscribe(async v => {
     vin.gridW = v[0]
     vin.gridVoltageV = v[1]
     vin.gridFrequencyHz = v[2]
     vin.gridAtMs = ds.millis()
+    await runV2h()
 })
 mainSwitch.reading.subscribe(v => {
     input.mainSwitchOn = !!v
@@ -134,6 +142,9 @@ let invPowerW: number = null
 let invContactor: boolean = null
 let invGridRelay: boolean = null
 let invIsland: boolean = null
+let invTransfer: boolean = null
+let invCease: boolean = null
+let supplyWritten: boolean = null
 
 // Actuators are written on change, and again whenever their role (re)binds (a server that
 // restarted gets its state again). Not periodically: every register write is a bus round trip,
@@ -145,11 +156,28 @@ relays.forEach((relay, i) => {
     })
 })
 inverter.binding().subscribe(() => {
-    invPowerW = invContactor = invGridRelay = invIsland = null
+    invPowerW = invContactor = invGridRelay = invIsland = invTransfer = invCease = null
+})
+outletSupply.binding().subscribe(() => {
+    supplyWritten = null
 })
 
+/** Fresh outlet powers for the supply decision (this tick's readings; NaN when stale). */
+const supplyW: number[] = []
+const supplyCore = new OutletSupply()
 async function writeRelays() {
     const on = protection.status.outletOn
+    const now = ds.millis()
+    for (let i = 0; i < input.outlets.length; i++) {
+        const rd = input.outlets[i]
+        supplyW[i] = now - rd.atMs <= DEVS.outlets.meterTimeoutMs ? rd.powerW : NaN
+    }
+    const supply = supplyCore.update({ outletOn: on, outletW: supplyW, weldedPowerW: DEVS.v2h.contactor.weldedPowerW, estop: input.estop })
+    // Cut first (the second means acts before anything else is written), restore last.
+    if (!supply && supplyWritten !== false && outletSupply.isBound) {
+        supplyWritten = false
+        await outletSupply.enabled.write(false)
+    }
     for (let i = 0; i < relays.length; i++) {
         if (!relays[i].isBound) {
             written[i] = null
@@ -160,15 +188,25 @@ async function writeRelays() {
             await relays[i].enabled.write(on[i])
         }
     }
+    if (supply && supplyWritten !== true && outletSupply.isBound) {
+        supplyWritten = true
+        await outletSupply.enabled.write(true)
+    }
 }
 
 async function writeInverter() {
     if (!inverter.isBound) {
-        invPowerW = invContactor = invGridRelay = invIsland = null
+        invPowerW = invContactor = invGridRelay = invIsland = invTransfer = invCease = null
         return
     }
     const st = v2h.status
     const w = Math.round(st.commandW)
+    // Cease to energize goes before everything: a trip, e-stop or fault stops conduction within
+    // one AC cycle of this write, whatever the power command still says.
+    if (st.ceaseCmd && invCease !== true) {
+        invCease = true
+        await inverter.ceaseEnergize.write(true)
+    }
     // An opening contactor goes first: normally the power is already ~0 then (the core ramps it
     // down before opening), and in an emergency the contactor is what must open at once.
     if (!st.contactorCmd && invContactor !== false) {
@@ -190,6 +228,15 @@ async function writeInverter() {
     if (invGridRelay !== st.gridRelayCmd) {
         invGridRelay = st.gridRelayCmd
         await inverter.gridRelayCommand.write(st.gridRelayCmd)
+    }
+    if (invTransfer !== st.transferCmd) {
+        invTransfer = st.transferCmd
+        await inverter.transferCommand.write(st.transferCmd)
+    }
+    // Conversion is released last, once the power command it will follow is written.
+    if (!st.ceaseCmd && invCease !== false) {
+        invCease = false
+        await inverter.ceaseEnergize.write(false)
     }
 }
 

@@ -85,6 +85,8 @@ export interface V2hInput {
     inverterTempC: number
     contactorClosed: boolean
     gridRelayClosed: boolean
+    /** Transfer contact feedback: the house is on the islanded bus (default false: on the grid). */
+    transferOnIsland?: boolean
     inverterAtMs: number
     gridW: number
     gridVoltageV: number
@@ -130,6 +132,10 @@ export interface V2hStatus {
     contactorCmd: boolean
     gridRelayCmd: boolean
     islandCmd: boolean
+    /** Energise the transfer contact (house to the island). Only backup with the grid down sets it. */
+    transferCmd: boolean
+    /** Cease to energize (inverter stop, distinct from a 0 W setpoint): every trip, e-stop, fault, and whenever the command is 0 W. */
+    ceaseCmd: boolean
     /** The limit that set the target ("none" when the request is unrestricted). */
     limitReason: LimitReason
     /** Every limit in force: bit i = LIMIT_REASONS[i]. */
@@ -174,6 +180,7 @@ const R_OUTLET_SHARE = LIMIT_REASONS.indexOf("outlet_share")
 const R_SOC_RESERVE = LIMIT_REASONS.indexOf("soc_reserve")
 const R_CHARGE_LIMIT = LIMIT_REASONS.indexOf("charge_limit")
 const F_BATTERY_STALE = FAULT_CODES.indexOf("battery_stale")
+const F_GRID_RELAY_WELDED = FAULT_CODES.indexOf("grid_relay_welded")
 const F_INVERTER_STALE = FAULT_CODES.indexOf("inverter_stale")
 const F_GRID_METER_STALE = FAULT_CODES.indexOf("grid_meter_stale")
 const F_GRID_LOST = FAULT_CODES.indexOf("grid_lost")
@@ -192,6 +199,8 @@ export class V2hSupervisor {
     private readonly v: V2hConfig["v2h"]
     private readonly cfg: V2hConfig
     private latched: FaultCode = "none"
+    /** Latched faults logged while another one was the latched one (logged once until the reset). */
+    private alsoLatched: boolean[] = []
     private conditionActive: boolean[] = []
     private lastNowMs = -1
     private lastCommandMs = -1e12
@@ -211,13 +220,21 @@ export class V2hSupervisor {
     private betweenTicks: V2hEvent[] = NO_EVENTS
     private inTick = false
     private backupIsolated = false
+    private gridGone = false
+    /** False until the first fresh inverter reading: contacts are judged only after it (bumpless restart). */
+    private feedbackSeen = false
+    /** Since when the returned grid has been in the enter-service window while islanded (-1 = not). */
+    private gridBackSinceMs = -1
 
     constructor(cfg: V2hConfig) {
         this.cfg = cfg
         this.v = cfg.v2h
         this.grid = new GridMonitor(cfg)
         this.modes = new LocalModes(cfg)
-        for (let i = 0; i < FAULT_CODES.length; i++) this.conditionActive.push(false)
+        for (let i = 0; i < FAULT_CODES.length; i++) {
+            this.conditionActive.push(false)
+            this.alsoLatched.push(false)
+        }
         for (let i = 0; i < cfg.outlets.count; i++) this.outletOffSinceMs.push(-1)
         this.status = {
             state: "idle",
@@ -231,6 +248,8 @@ export class V2hSupervisor {
             contactorCmd: false,
             gridRelayCmd: false,
             islandCmd: false,
+            transferCmd: false,
+            ceaseCmd: true,
             limitReason: "none",
             limitMask: 0,
             limitLoW: 0,
@@ -327,7 +346,7 @@ export class V2hSupervisor {
         if (inp) {
             if (inp.estop) return "cannot clear faults: the e-stop is still pressed"
             if (!this.status.contactorCmd && inp.contactorClosed) return "cannot clear faults: the DC contactor still reads closed (welded)"
-            if (!this.status.gridRelayCmd && inp.gridRelayClosed && this.latched === "grid_relay_welded")
+            if (!this.status.gridRelayCmd && inp.gridRelayClosed && (this.latched === "grid_relay_welded" || this.alsoLatched[F_GRID_RELAY_WELDED]))
                 return "cannot clear faults: the grid relay still reads closed (welded)"
             for (let i = 0; i < inp.outletOn.length; i++)
                 if (!inp.outletOn[i] && inp.outletW[i] > this.v.contactor.weldedPowerW)
@@ -335,6 +354,7 @@ export class V2hSupervisor {
         }
         const was = this.latched
         this.latched = "none"
+        for (let i = 0; i < this.alsoLatched.length; i++) this.alsoLatched[i] = false
         this.pushEvent(nowMs, "fault_cleared", was)
         this.setState("idle", "faults_cleared", nowMs)
         return ""
@@ -375,12 +395,22 @@ export class V2hSupervisor {
         st.gridState = this.grid.state
         st.gridTrip = this.grid.trip
         const gridDown = gridFresh && (this.grid.state === "tripped" || this.grid.state === "reconnecting")
+        // Islanding for backup only when the grid is really gone (not for a V/f excursion of a live grid).
+        this.gridGone = gridDown && this.grid.trip === "loss_of_grid"
         this.condition(F_BATTERY_STALE, !batteryFresh, now)
         this.condition(F_INVERTER_STALE, !inverterFresh, now)
         this.condition(F_GRID_METER_STALE, !gridFresh, now)
         this.condition(F_GRID_LOST, gridDown, now)
 
-        this.detectFaults(inp, now, inverterFresh)
+        // Bumpless restart: the first fresh reading tells what the contacts really do; the commands
+        // start from it and their feedback timers start now (nothing latches from a stale command).
+        if (inverterFresh && !this.feedbackSeen) {
+            this.feedbackSeen = true
+            st.gridRelayCmd = !!inp.gridRelayClosed
+            this.gridRelayCmdAtMs = now
+            this.contactorCmdAtMs = now
+        }
+        if (this.feedbackSeen) this.detectFaults(inp, now, inverterFresh)
 
         // ---- request
         let requestW = 0
@@ -497,60 +527,87 @@ export class V2hSupervisor {
         const c = v.contactor
         const nearZero = inverterFresh && Math.abs(inp.inverterW) < c.openBelowW
 
+        // Cease to energize by default; the running states below release it.
+        st.ceaseCmd = true
         if (this.latched !== "none") {
             if (st.state !== "fault") this.setState("fault", this.latched, now)
             st.commandW = 0
             st.islandCmd = false
+            st.transferCmd = false // a fault never keeps the house off the grid
             if (isEmergency(this.latched) || nearZero || !inverterFresh) this.setContactor(false, now)
             if (this.latched === "estop" || this.latched === "grid_relay_welded") this.setGridRelay(false, now)
             else if (this.grid.state === "ok" && !gridDown && gridFresh) this.setGridRelay(true, now)
             return
         }
 
-        // Grid loss: island (backup) or stop.
+        // Grid trip: the inverter ceases to energize at once; a lost grid islands the house (backup).
         if (gridDown && st.state !== "backup" && st.state !== "grid_lost") {
             st.commandW = 0 // protective decrease: immediate
             this.backupIsolated = false
-            if (v.backup.enabled) this.setState("backup", "grid_lost:" + this.grid.trip, now)
+            this.gridBackSinceMs = -1
+            if (v.backup.enabled && this.gridGone) this.setState("backup", "grid_lost:" + this.grid.trip, now)
             else this.setState("grid_lost", "grid_lost:" + this.grid.trip, now)
         }
+        if (st.state !== "backup") st.transferCmd = false
 
         switch (st.state) {
             case "grid_lost":
-                // No backup: the inverter stops (the grid relay stays closed, so the house gets the
-                // grid back the moment it returns); the inverter re-energizes only after the
-                // enter-service delay (grid monitor "reconnecting" -> "ok").
+                // A trip without islanding: the inverter ceases to energize (the house stays on the
+                // grid through the transfer contact's rest position); it re-energizes only after
+                // the enter-service delay (grid monitor "reconnecting" -> "ok").
                 st.commandW = 0
                 st.islandCmd = false
                 if (nearZero || !inverterFresh) this.setContactor(false, now)
                 if (this.grid.state === "ok") this.setState("idle", "grid_back", now)
+                // The grid went from bad to gone: island after all (backup).
+                else if (v.backup.enabled && gridFresh && gridDown && !this.grid.live) {
+                    this.backupIsolated = false
+                    this.gridBackSinceMs = -1
+                    this.setState("backup", "grid_lost:loss_of_grid", now)
+                }
                 return
-            case "backup":
-                if (this.grid.state === "ok") {
-                    // Grid back in band for the enter-service delay: stop islanding, then reconnect.
+            case "backup": {
+                // Retransfer: the grid back in the enter-service window for backup.retransferDelayMs
+                // (at once if the island cannot carry the house), break-before-make: the inverter
+                // stops forming the island first, then the contact drops back to the grid. The
+                // enter-service delay then holds the inverter, never the house.
+                if (this.grid.live && this.grid.inWindow) {
+                    if (this.gridBackSinceMs < 0) this.gridBackSinceMs = now
+                } else this.gridBackSinceMs = -1
+                // The island cannot carry the house: nothing to give, or the inverter at its limit.
+                const cannotCarry = this.backupIsolated && (targetW <= 0 || (inverterFresh && st.commandW > 0 && inp.inverterW >= st.commandW - c.openBelowW))
+                // (A live grid outside the window still beats a house the island cannot carry.)
+                if ((this.gridBackSinceMs >= 0 && now - this.gridBackSinceMs >= v.backup.retransferDelayMs) || (this.grid.live && cannotCarry)) {
                     st.commandW = 0
                     st.islandCmd = false
-                    if (nearZero) {
-                        this.setGridRelay(true, now)
-                        if (inp.gridRelayClosed) this.setState(st.contactorCmd ? "stopping" : "idle", "grid_back", now)
+                    st.transferCmd = false
+                    if (!inp.transferOnIsland) {
+                        this.backupIsolated = false
+                        this.setState(this.grid.state === "ok" ? (st.contactorCmd ? "stopping" : "idle") : "grid_lost", "grid_back", now)
                     }
                     return
                 }
                 if (!this.backupIsolated) {
+                    // Break before make: the inverter has ceased, the house moves to the island bus.
                     st.commandW = 0
                     st.islandCmd = false
-                    this.setGridRelay(false, now)
-                    if (!inp.gridRelayClosed) this.backupIsolated = true
+                    st.transferCmd = true
+                    this.setGridRelay(true, now) // the inverter's own relay to the house bus
+                    if (inp.transferOnIsland) this.backupIsolated = true
                     return
                 }
+                st.transferCmd = true
                 st.islandCmd = true
+                st.ceaseCmd = false
                 if (targetW > 0) this.setContactor(true, now)
-                st.commandW = inp.contactorClosed ? this.ramp(st.commandW, targetW, dtMs) : 0
+                // Islanded the command is a limit (the house draws what it draws): no ramp.
+                st.commandW = inp.contactorClosed ? targetW : 0
                 if (targetW === 0 && nearZero && st.contactorCmd) {
                     if (this.zeroSinceMs < 0) this.zeroSinceMs = now
                     if (now - this.zeroSinceMs >= c.idleOpenDelayMs) this.setContactor(false, now)
                 } else this.zeroSinceMs = -1
                 return
+            }
         }
 
         if (this.grid.state === "ok" && gridFresh) this.setGridRelay(true, now)
@@ -576,6 +633,7 @@ export class V2hSupervisor {
             case "charging":
             case "stopping": {
                 st.commandW = this.ramp(st.commandW, targetW, dtMs)
+                st.ceaseCmd = st.commandW === 0
                 if (st.commandW > 0 && st.state !== "discharging") this.setState("discharging", "target_positive", now)
                 else if (st.commandW < 0 && st.state !== "charging") this.setState("charging", "target_negative", now)
                 if (targetW === 0 && st.commandW === 0) {
@@ -641,8 +699,14 @@ export class V2hSupervisor {
 
     private latch(f: FaultCode, now: number) {
         if (this.latched === f) return
-        // A second latched fault while one is latched is logged, the first stays reported.
+        // A second latched fault while one is latched is logged ONCE, the first stays reported. (It
+        // used to be logged again on every tick while its cause lasted: a welded grid relay under
+        // an e-stop flooded the event queue and the flash writes until the VM ran out of memory,
+        // panic 60004, a restart loop on a board.)
+        const i = FAULT_CODES.indexOf(f)
+        if (this.alsoLatched[i]) return
         if (this.latched === "none") this.latched = f
+        else this.alsoLatched[i] = true
         this.log(f, now)
         this.pushEvent(now, "fault", f)
     }
