@@ -40,6 +40,9 @@ const REALTIME_CHUNK_MS = 10
 const STATUS_POLL_MIN_MS = 100
 /** A delivered-power change this large is reported at once instead of at the next 100 ms report. */
 const METER_PUSH_DELTA_W = 5
+/** A grid voltage / frequency change this large is reported at once (0.5 % of 100 V; 0.05 Hz). */
+const GRID_PUSH_DELTA_V = 0.5
+const GRID_PUSH_DELTA_HZ = 0.05
 
 const REG_TIME_OF_DAY = 0x84
 const REG_OUTLET_STATUS = 0x180
@@ -182,6 +185,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         tempC: scenario.initial.tempC,
     })
     const reportedW: number[] = new Array(outletCount).fill(NaN)
+    const reportedGrid = { v: NaN, hz: NaN }
     let hemsRequestW = 0
     const injected = new Set<string>()
 
@@ -365,7 +369,19 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         if ((stepCount * stepMs) % INVERTER_REPORT_MS === 0) {
             const i = plant.inverter
             void servers.reportInverter(i.acPowerW, i.dcPowerW, i.tempC, i.contactorClosed, i.gridRelayClosed, plant.transfer.position === "island")
-            void servers.reportGrid(plant.site.gridW, plant.site.voltageV, plant.site.frequencyHz)
+        }
+        // The grid meter reports every INVERTER_REPORT_MS, and at once when the voltage or the
+        // frequency moves (a protection relay's threshold crossing): detection adds no report
+        // period to a trip's clearing time.
+        const site = plant.site
+        if (
+            (stepCount * stepMs) % INVERTER_REPORT_MS === 0 ||
+            Math.abs(site.voltageV - reportedGrid.v) > GRID_PUSH_DELTA_V ||
+            Math.abs(site.frequencyHz - reportedGrid.hz) > GRID_PUSH_DELTA_HZ
+        ) {
+            reportedGrid.v = site.voltageV
+            reportedGrid.hz = site.frequencyHz
+            void servers.reportGrid(site.gridW, site.voltageV, site.frequencyHz)
         }
     }, stepMs)
 
