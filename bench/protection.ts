@@ -1,6 +1,6 @@
 // `npm run bench`: how fast the outlet-protection core ticks, on Node and inside the
 // DeviceScript WASM VM, so we know a 20 ms protection tick fits an ESP32. Prints figures;
-// asserts nothing (timing on shared machines is noisy: see README "Performance").
+// asserts nothing (timing on shared machines is noisy: see docs/measured-figures.md).
 import { DEVS } from "../src/config/devs.gen"
 import { OutletProtection } from "../src/core/outlet-protection"
 import { benchInput, loadTick } from "./synthetic-load"

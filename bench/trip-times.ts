@@ -8,7 +8,7 @@
 // row is over its bound.
 import { simulate } from "../sim/engine"
 import { buildFirmware } from "../sim/firmware"
-import { validateScenario } from "../sim/scenario/load"
+import { validateScenario } from "../sim/scenario/validate"
 import { loadDevsConfig } from "../scripts/lib/devs-config"
 
 const REPORT_PERIOD_MS = 250

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util"
 import { ROOT } from "./lib/devs-config"
 import { simulate } from "../sim/engine"
 import { buildFirmware } from "../sim/firmware"
-import { validateScenario } from "../sim/scenario/load"
+import { validateScenario } from "../sim/scenario/validate"
 import { chaosScenario } from "../sim/chaos/generate"
 import { INVARIANTS, checkInvariants, type Violation } from "../sim/chaos/invariants"
 

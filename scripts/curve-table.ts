@@ -1,6 +1,6 @@
 // `npm run curve`: the trip curve as the firmware implements it, measured by driving the
 // protection core with constant loads from cold (one outlet, 20 ms ticks), next to the
-// design formula. Prints a Markdown table (README "Trip curve" is made with it).
+// design formula. Prints a Markdown table (the trip-curve table of docs/outlet-protection.md is made with it).
 import { DEVS } from "../src/config/devs.gen"
 import { BUDGET_W, settledLoop } from "../tests/helpers/outlet-harness"
 

@@ -1,6 +1,6 @@
 // `npm run flash -- --board <id> --port <dev> [--image <file>] [--esptool <cmd>] [--baud <n>] [--dry-run]`
 //
-// Flashes a charger board offline, in three steps (README "Flashing a board"):
+// Flashes a charger board offline, in three steps (docs/boards.md, "Flashing a board"):
 //   1. build: compiles src/boards/<id>.ts (board config + drivers + app) and checks the budget;
 //   2. bundle: `devicescript bundle --board <id>` patches the board config (DCFG, 0x9000) into the
 //      DeviceScript runtime image and the program into its flash storage (0x1c0000), writing

@@ -1,29 +1,10 @@
 // The Jacdac bus of a simulation: a jacdac-ts JDBus on the virtual clock, bridged to the
 // DeviceScript VM. Frames cross in both directions asynchronously (the VM drops a frame handed
 // to it while it is processing), and the plant's servers live on a simulated device.
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
-import { FRAME_SEND, JDBus, loadServiceSpecifications } from "jacdac-ts"
-import { ROOT } from "../scripts/lib/devs-config"
+import { FRAME_SEND, JDBus } from "jacdac-ts"
 import { ClockScheduler, type Clock } from "./clock"
 import type { DevsVm } from "./vm/devs-vm"
-
-let specsLoaded = false
-
-/** Registers the project's custom service specs (compiled by the DeviceScript build) with jacdac-ts. */
-export function loadCustomServices() {
-    if (specsLoaded) return
-    const file = join(ROOT, ".devicescript", "services.json")
-    let specs: jdspec.ServiceSpec[]
-    try {
-        specs = JSON.parse(readFileSync(file, "utf8"))
-    } catch (err: any) {
-        throw new Error(`cannot read ${file} (run \`npm run build\` first): ${err.message}`)
-    }
-    const r = loadServiceSpecifications(specs)
-    if (r.errors?.length) throw new Error(`custom service specs: ${JSON.stringify(r.errors)}`)
-    specsLoaded = true
-}
+import { loadProjectServices } from "./service-specs"
 
 /** JD_FRAME_FLAG_COMMAND: the frame's packets are commands to the device named in it (else its reports). */
 const FRAME_FLAG_COMMAND = 0x01
@@ -78,7 +59,7 @@ class SimBus extends JDBus {
 }
 
 export function createBus(clock: Clock): JDBus {
-    loadCustomServices()
+    loadProjectServices()
     const bus = new SimBus([], { disableRoleManager: true, scheduler: new ClockScheduler(clock) } as any)
     // A frame sent on the bus continues in microtasks (jacdac-ts promise chains, the bridge).
     bus.on(FRAME_SEND, () => clock.noteAsyncWork())

@@ -12,7 +12,8 @@ import { settingsFlash } from "./vm/settings"
 import { brokerSettings } from "./broker-url"
 import { buildFirmware } from "./firmware"
 import { plotSvg } from "./plot"
-import { ScenarioError, loadScenarioOrExit } from "./scenario/load"
+import { loadScenarioOrExit } from "./scenario/load"
+import { ScenarioError } from "./scenario/types"
 import { summarize, toCsv } from "./trace"
 
 export const DEFAULT_SCENARIO = join(ROOT, "sim", "scenarios", "outlet-overload-1.5.json")
@@ -98,9 +99,9 @@ async function main(argv: string[]): Promise<number> {
 
     const summary = summarize(scenario, run.rows, run.trips, run)
     mkdirSync(out, { recursive: true })
-    writeFileSync(join(out, "trace.csv"), toCsv(run.rows))
+    writeFileSync(join(out, "trace.csv"), toCsv(run.rows, scenario.config.outlets.count))
     writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
-    writeFileSync(join(out, "plot.svg"), await plotSvg(scenario.name, run.rows))
+    writeFileSync(join(out, "plot.svg"), await plotSvg(scenario.name, run.rows, scenario.config.outlets.count))
     if (run.vmLog.length) writeFileSync(join(out, "firmware.log"), run.vmLog.join("\n") + "\n")
 
     console.log(`ran ${scenario.durationS} s in ${summary.wall_s} s (${summary.real_time_factor}x real time)`)

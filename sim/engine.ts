@@ -1,6 +1,5 @@
 // The closed loop: the firmware bytecode in the DeviceScript VM, a jacdac-ts bus, the plant's
 // servers and the pure plant model, all on one virtual clock, driven by a scenario.
-import { EVENT, REPORT_UPDATE, type JDRegister, type JDService } from "jacdac-ts"
 import { bridge, createBus } from "./bus"
 import { connectHub } from "./tcp-link"
 import { createClock, trackedVmTimers } from "./clock"
@@ -19,15 +18,11 @@ import {
     type PlantParams,
     type PlantState,
 } from "./plant/plant"
-import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/load"
-import { PlantServers, SRV_CHARGER_CONTROL } from "./servers"
+import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/types"
+import { ChargerControlClient, type FirmwareEvent, type LoopHealthFigures, type RejectedCommand, type Trip } from "./control-client"
+import { PlantServers } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
-import { ALARM_REASONS, OUTLET_REASONS } from "../src/core/outlet-protection"
-import { FAULT_CODES, V2H_STATES } from "../src/core/v2h-supervisor"
-import { LIMIT_REASONS } from "../src/core/v2h-limits"
-import { V2H_MODES } from "../src/core/hems-command"
-import { jdpack } from "jacdac-ts"
 
 /** Simulation cadences (virtual ms). */
 export const PLANT_STEP_MS = 10
@@ -44,33 +39,13 @@ const METER_PUSH_DELTA_W = 5
 const GRID_PUSH_DELTA_V = 0.5
 const GRID_PUSH_DELTA_HZ = 0.05
 
-const REG_TIME_OF_DAY = 0x84
-const REG_OUTLET_STATUS = 0x180
-const REG_V2H_STATUS = 0x181
-const CMD_HEMS_COMMAND = 0x80
-const CMD_CLEAR_FAULTS = 0x81
-const EVT_COMMAND_REJECTED = 0x80
-const EVT_TRIP = 0x81
-const EVT_FAULT = 0x82
-const EVT_STATE_CHANGED = 0x83
-
-export interface Trip {
-    tS: number
-    outlet: number
-    reason: string
-}
-
-export interface FirmwareEvent {
-    tS: number
-    kind: "fault" | "state"
-    value: string
-}
+export type { FirmwareEvent, Trip } from "./control-client"
 
 export interface SimRun {
     scenario: Scenario
     rows: TraceRow[]
     trips: Trip[]
-    rejected: { tS: number; message: string }[]
+    rejected: RejectedCommand[]
     /** Fault and state-change events the firmware announced, in order. */
     firmwareEvents: FirmwareEvent[]
     /** Things the scenario asked for that this firmware cannot do yet, and VM panics. */
@@ -82,34 +57,13 @@ export interface SimRun {
     /** The firmware's loop health (v2h_status), the worst figure of any boot in the run; undefined before it reported. */
     loopHealth?: LoopHealthFigures
 }
+export type { LoopHealthFigures }
 
 export interface Restart {
     tS: number
     /** "scenario firmware_restart" or "panic <code>". */
     reason: string
 }
-
-/** The loop-health fields of v2h_status (ms; overruns a count). */
-export interface LoopHealthFigures {
-    protection_max_late_ms: number
-    protection_max_run_ms: number
-    v2h_max_late_ms: number
-    v2h_max_run_ms: number
-    supervisory_max_late_ms: number
-    mqtt_max_run_ms: number
-    loop_overruns: number
-}
-const LOOP_HEALTH_FIELDS: (keyof LoopHealthFigures)[] = [
-    "protection_max_late_ms",
-    "protection_max_run_ms",
-    "v2h_max_late_ms",
-    "v2h_max_run_ms",
-    "supervisory_max_late_ms",
-    "mqtt_max_run_ms",
-    "loop_overruns",
-]
-/** Index of protection_max_late_ms in v2h_status (services/charger-control.md). */
-const V2H_STATUS_LOOPS_AT = 12
 
 export interface SimOptions {
     /** The firmware to run in the in-process VM... */
@@ -139,8 +93,10 @@ export function plantParams(overrides: Record<string, Record<string, number | bo
 
 export async function simulate(scenario: Scenario, opts: SimOptions): Promise<SimRun> {
     const wall0 = performance.now()
-    const params = plantParams(scenario.plant, scenario.file)
     const outletCount = scenario.config.outlets.count
+    // The plant has the outlets the firmware is configured for.
+    const merged = plantParams(scenario.plant, scenario.file)
+    const params: PlantParams = { ...merged, outlets: { ...merged.outlets, count: outletCount } }
     const clock = createClock()
     const bus = createBus(clock)
     const servers = new PlantServers(bus, outletCount)
@@ -189,64 +145,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     let hemsRequestW = 0
     const injected = new Set<string>()
 
-    // The firmware's control surface, once the bus has seen it.
-    let control: JDService | undefined
-    let status: number[] | undefined
-    let v2hStatus: number[] | undefined
-    const firmwareEvents: FirmwareEvent[] = []
-    const trips: Trip[] = []
-    const rejected: { tS: number; message: string }[] = []
-    const pending: ((s: JDService) => Promise<void>)[] = []
-    const hooked = new WeakSet<JDService>()
-    let restartedAt = -1
-    /** Loop health of the current boot, and the worst of the boots before it. */
-    let bootLoops: LoopHealthFigures | undefined
-    let earlierLoops: LoopHealthFigures | undefined
-    const worstLoops = (): LoopHealthFigures | undefined => {
-        if (!bootLoops || !earlierLoops) return bootLoops ?? earlierLoops
-        const out: any = {}
-        for (const k of LOOP_HEALTH_FIELDS) out[k] = k === "loop_overruns" ? bootLoops[k] + earlierLoops[k] : Math.max(bootLoops[k], earlierLoops[k])
-        return out
-    }
-    const findControl = async () => {
-        if (control) return
-        control = bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0]
-        if (!control) return
-        if (hooked.has(control)) {
-            for (const f of pending.splice(0)) await f(control)
-            return
-        }
-        hooked.add(control)
-        const reg: JDRegister = control.register(REG_OUTLET_STATUS)
-        reg.on(REPORT_UPDATE, () => (status = reg.unpackedValue as number[]))
-        const v2hReg: JDRegister = control.register(REG_V2H_STATUS)
-        v2hReg.on(REPORT_UPDATE, () => {
-            v2hStatus = v2hReg.unpackedValue as number[]
-            if (v2hStatus.length < V2H_STATUS_LOOPS_AT + LOOP_HEALTH_FIELDS.length) return
-            // Overruns add up over boots (each boot counts from 0); the others are the worst of any boot.
-            const cur: any = {}
-            LOOP_HEALTH_FIELDS.forEach((k, i) => (cur[k] = v2hStatus![V2H_STATUS_LOOPS_AT + i]))
-            bootLoops = cur
-        })
-        control.event(EVT_FAULT).on(EVENT, () => {
-            const [code] = control!.event(EVT_FAULT).unpackedValue as number[]
-            firmwareEvents.push({ tS: clock.now / 1000, kind: "fault", value: FAULT_CODES[code] ?? `code_${code}` })
-        })
-        control.event(EVT_STATE_CHANGED).on(EVENT, () => {
-            const [code] = control!.event(EVT_STATE_CHANGED).unpackedValue as number[]
-            firmwareEvents.push({ tS: clock.now / 1000, kind: "state", value: V2H_STATES[code] ?? `code_${code}` })
-        })
-        control.event(EVT_TRIP).on(EVENT, () => {
-            const [outlet, code] = control!.event(EVT_TRIP).unpackedValue as number[]
-            trips.push({ tS: clock.now / 1000, outlet, reason: OUTLET_REASONS[code] ?? `code_${code}` })
-        })
-        control.event(EVT_COMMAND_REJECTED).on(EVENT, () => {
-            const [message] = control!.event(EVT_COMMAND_REJECTED).unpackedValue as string[]
-            rejected.push({ tS: clock.now / 1000, message })
-        })
-        for (const f of pending.splice(0)) await f(control)
-    }
-    const withControl = (f: (s: JDService) => Promise<void>) => (control ? f(control) : pending.push(f))
+    // The firmware's control surface, as a gateway sees it.
+    const control = new ChargerControlClient(bus, () => clock.now / 1000)
 
     /**
      * The program starts again from flash (settings kept), as after a watchdog or panic reset of
@@ -256,14 +156,10 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     function restartFirmware(reason: string) {
         restartPending = false
         restarts.push({ tS: clock.now / 1000, reason })
-        earlierLoops = worstLoops()
-        bootLoops = undefined
         const old = vm!
         old.devsStop()
         servers.outputsToRestartState()
-        status = v2hStatus = undefined // the trace shows nothing until the new program reports
-        control = undefined // found again once the new program announces it
-        restartedAt = clock.now
+        control.firmwareRestarted() // the trace shows nothing until the new program reports
         if (!reason.startsWith("panic")) {
             deploy(old, opts.bytecode!)
             return
@@ -308,7 +204,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
                 else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
                 break
             case "reset_faults":
-                await withControl(s => s.sendCmdAsync(CMD_CLEAR_FAULTS, new Uint8Array(0), false))
+                await control.clearFaults()
                 break
             case "grid":
                 plant = setGrid(plant, { up: ev.up, voltageV: ev.voltageV, frequencyHz: ev.frequencyHz })
@@ -328,10 +224,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             case "hems": {
                 // The HEMS's view of its own request (the firmware's request/target/command are traced from its status).
                 const c = ev.command
-                if (c.mode === "setpoint") hemsRequestW = c.setpointW ?? 0
+                if (c.mode === "setpoint") hemsRequestW = c.setpoint_w ?? 0
                 else if (c.mode !== undefined) hemsRequestW = 0
-                const json = ev.json
-                await withControl(s => s.sendCmdAsync(CMD_HEMS_COMMAND, jdpack("s", [json]), false))
+                await control.sendHemsCommand(ev.json)
                 break
             }
         }
@@ -391,17 +286,9 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const traceMs = scenario.traceIntervalMs
     const pollMs = Math.max(STATUS_POLL_MIN_MS, traceMs)
     clock.setTimeout(() => {
-        clock.setInterval(() => {
-            // After a firmware restart the bus may list a new service object for the same server.
-            if (control && restartedAt >= 0 && bus.services({ serviceClass: SRV_CHARGER_CONTROL })[0] !== control) control = undefined
-            void findControl()
-            if (control) {
-                void control.register(REG_OUTLET_STATUS).sendGetAsync()
-                void control.register(REG_V2H_STATUS).sendGetAsync()
-            }
-        }, pollMs)
+        clock.setInterval(() => control.poll(), pollMs)
     }, pollMs / 2)
-    const sample = () => rows.push(traceRow(clock.now / 1000, plant, servers, status, v2hStatus, hemsRequestW, injected))
+    const sample = () => rows.push(traceRow(clock.now / 1000, plant, servers, control, hemsRequestW, injected))
     clock.setInterval(sample, traceMs)
 
     for (const ev of scenario.events) clock.setTimeout(() => void applyEvent(ev), ev.atS * 1000)
@@ -409,7 +296,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     await servers.setMainSwitch(scenario.initial.outletSwitchOn)
     // Like a gateway: tell the firmware the local time of day once its control surface is up.
     const todS = scenario.initial.timeOfDayS
-    void withControl(s => s.register(REG_TIME_OF_DAY).sendSetPackedAsync([Math.floor((todS + clock.now / 1000) % 86400)], true))
+    void control.setTimeOfDay(() => Math.floor((todS + clock.now / 1000) % 86400))
     if (vm) deploy(vm, opts.bytecode!)
     sample()
 
@@ -433,7 +320,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     unlink()
     await bus.stop()
     clock.reset()
-    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog, restarts, loopHealth: worstLoops() }
+    const { trips, rejected, firmwareEvents } = control
+    return { scenario, rows, trips, rejected, firmwareEvents, warnings: [...new Set(warnings)], wallS: (performance.now() - wall0) / 1000, vmLog, restarts, loopHealth: control.loopHealth() }
 }
 
 
@@ -441,33 +329,31 @@ function traceRow(
     tS: number,
     plant: PlantState,
     servers: PlantServers,
-    status: number[] | undefined,
-    v2h: number[] | undefined,
+    control: ChargerControlClient,
     hemsRequestW: number,
     injected: Set<string>,
 ): TraceRow {
     const o = plant.outlets.outlets
-    const reason = (i: number) => (status ? (OUTLET_REASONS[status[3 + 2 * i]] ?? "") : "")
+    const status = control.outletStatus
+    const v2h = control.v2hStatus
+    const row: TraceRow = { t_s: tS, soc_pct: plant.battery.socPct }
+    // Per-outlet columns, grouped by kind like the CSV (outlet1_demand_w, outlet2_demand_w, ..., outlet1_w, ...).
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_demand_w`] = o[i].demandW
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_w`] = o[i].deliveredW
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_on`] = servers.relayCommand(i) ? 1 : 0
+    // The reason comes from the firmware's status; "" when it has not reported (or does not report this outlet).
+    for (let i = 0; i < o.length; i++) row[`outlet${i + 1}_reason`] = status ? (status.outlets[i]?.reason ?? "") : ""
     return {
-        t_s: tS,
-        soc_pct: plant.battery.socPct,
-        outlet1_demand_w: o[0]?.demandW ?? 0,
-        outlet2_demand_w: o[1]?.demandW ?? 0,
-        outlet1_w: o[0]?.deliveredW ?? 0,
-        outlet2_w: o[1]?.deliveredW ?? 0,
-        outlet1_on: servers.relayCommand(0) ? 1 : 0,
-        outlet2_on: servers.relays.length > 1 && servers.relayCommand(1) ? 1 : 0,
-        outlet1_reason: reason(0),
-        outlet2_reason: reason(1),
-        alarm: status ? (ALARM_REASONS[status[6]] ?? "") : "",
+        ...row,
+        alarm: status ? status.alarm : "",
         buzzer: servers.buzzerOn() ? 1 : 0,
-        thermal_level: status ? status[0] / 1000 : 0,
-        load_ratio: status ? status[1] / 1000 : 0,
+        thermal_level: status ? status.thermalLevel : 0,
+        load_ratio: status ? status.loadRatio : 0,
         v2h_request_w: hemsRequestW,
         v2h_command_w: servers.inverterCommand().powerW,
-        v2h_mode: v2h ? (V2H_MODES[v2h[5]] ?? "") : "",
-        v2h_target_w: v2h ? v2h[1] : 0,
-        limit_reason: v2h ? (LIMIT_REASONS[v2h[7]] ?? "") : "",
+        v2h_mode: v2h ? v2h.mode : "",
+        v2h_target_w: v2h ? v2h.target_w : 0,
+        limit_reason: v2h ? v2h.limit_reason : "",
         contactor_closed: plant.inverter.contactorClosed ? 1 : 0,
         grid_relay_closed: plant.inverter.gridRelayClosed ? 1 : 0,
         house_islanded: plant.transfer.position === "grid" ? 0 : 1,
@@ -480,8 +366,8 @@ function traceRow(
         grid_w: plant.site.gridW,
         grid_up: plant.site.gridUp ? 1 : 0,
         temp_c: plant.inverter.tempC,
-        state: v2h ? (V2H_STATES[v2h[4]] ?? "") : "",
-        fault: v2h ? (FAULT_CODES[v2h[8]] ?? "") : "",
+        state: v2h ? v2h.state : "",
+        fault: v2h ? v2h.fault : "",
         injected_faults: [...injected].sort().join("+"),
     }
 }

@@ -5,18 +5,20 @@ import type { TraceRow } from "./trace"
 
 const MAX_POINTS = 2000
 
-export async function plotSvg(title: string, rows: TraceRow[]): Promise<string> {
+/** `outletCount`: the run's config outlets.count (one power and one on/off series per outlet). */
+export async function plotSvg(title: string, rows: TraceRow[], outletCount: number): Promise<string> {
     const every = Math.max(1, Math.ceil(rows.length / MAX_POINTS))
     const pick = rows.filter((_, i) => i % every === 0 || i === rows.length - 1)
+    const outlets = Array.from({ length: outletCount }, (_, i) => i + 1)
     const long: object[] = []
     for (const r of pick) {
-        for (const c of ["outlet1_w", "outlet2_w", "inverter_w", "house_w", "pv_w", "grid_w"] as const)
+        for (const c of [...outlets.map(n => `outlet${n}_w` as const), "inverter_w", "house_w", "pv_w", "grid_w"] as const)
             long.push({ t_s: r.t_s, series: c, value: r[c] })
     }
     const state: object[] = []
     for (const r of pick) {
-        state.push({ t_s: r.t_s, series: "outlet1_on", value: r.outlet1_on })
-        state.push({ t_s: r.t_s, series: "outlet2_on", value: Number(r.outlet2_on) + 0.02 })
+        // Offset by 0.02 per outlet so that equal states stay visible apart.
+        for (const n of outlets) state.push({ t_s: r.t_s, series: `outlet${n}_on`, value: n === 1 ? r.outlet1_on : Number(r[`outlet${n}_on`]) + 0.02 * (n - 1) })
         state.push({ t_s: r.t_s, series: "thermal_level", value: r.thermal_level })
         state.push({ t_s: r.t_s, series: "alarm", value: r.alarm === "none" || r.alarm === "" ? 0 : 1 })
     }

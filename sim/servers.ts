@@ -1,31 +1,64 @@
 // The plant's side of the Jacdac seam: jacdac-ts servers that serve the roles the firmware
-// binds (see the README's role table) on one simulated device. Thin: they hold the latest plant
+// binds (see the role table in docs/architecture.md) on one simulated device. Thin: they hold the latest plant
 // values and report them; all physics is in sim/plant.
 import {
     BuzzerServer,
     ButtonServer,
     JDServerServiceProvider,
     JDServiceServer,
+    RelayReg,
     SRV_RELAY,
     type JDRegisterServer,
     SwitchServer,
     type BuzzerTone,
     type JDBus,
 } from "jacdac-ts"
+import { expectFields, loadProjectServices, packetSpec, serviceSpec, type ServiceSpec } from "./service-specs"
 
-export const SRV_OUTLET_METER = 0x1c4f6a01
-export const SRV_TRACTION_BATTERY = 0x1c4f6a02
-export const SRV_CHARGER_CONTROL = 0x1c4f6a03
-export const SRV_V2H_INVERTER = 0x1c4f6a04
-export const SRV_GRID_METER = 0x1c4f6a05
-const REG_INV_POWER_COMMAND = 0x80
-const REG_INV_CONTACTOR_COMMAND = 0x81
-const REG_INV_GRID_RELAY_COMMAND = 0x82
-const REG_INV_ISLAND_ENABLED = 0x83
-const REG_INV_TRANSFER_COMMAND = 0x84
-const REG_INV_CEASE_ENERGIZE = 0x85
-const REG_ENABLED = 0x01
-const REG_READING = 0x101
+// Service classes, register codes and the field order of every reading come from the specs in
+// services/ (sim/service-specs.ts); the field lists below are what the plant fills, checked
+// against the spec when this module loads.
+/** The plant servers' codes from the specs; throws SpecError when a reading's fields are not what the plant fills. */
+export function plantCodes(specs = loadProjectServices()) {
+    const meter = serviceSpec("outlet-meter", specs)
+    const battery = serviceSpec("traction-battery", specs)
+    const inverter = serviceSpec("v2h-inverter", specs)
+    const grid = serviceSpec("grid-meter", specs)
+    const measurement = (s: ServiceSpec, fields: readonly string[]) => {
+        const p = packetSpec(s, "ro", "measurement")
+        expectFields(s, p, fields)
+        return p.identifier
+    }
+    return {
+        srvMeter: meter.classIdentifier,
+        srvBattery: battery.classIdentifier,
+        srvInverter: inverter.classIdentifier,
+        srvGrid: grid.classIdentifier,
+        meterReading: measurement(meter, ["power", "current", "voltage"]),
+        batteryReading: measurement(battery, ["state_of_charge", "voltage", "current", "temperature", "max_discharge_current", "max_charge_current"]),
+        inverterReading: measurement(inverter, ["ac_power", "dc_power", "temperature", "contactor_closed", "grid_relay_closed", "transfer_on_island"]),
+        gridReading: measurement(grid, ["power", "voltage", "frequency"]),
+        inverterPowerCommand: packetSpec(inverter, "rw", "power_command").identifier,
+        inverterContactorCommand: packetSpec(inverter, "rw", "contactor_command").identifier,
+        inverterGridRelayCommand: packetSpec(inverter, "rw", "grid_relay_command").identifier,
+        inverterIslandEnabled: packetSpec(inverter, "rw", "island_enabled").identifier,
+        inverterTransferCommand: packetSpec(inverter, "rw", "transfer_command").identifier,
+        inverterCeaseEnergize: packetSpec(inverter, "rw", "cease_energize").identifier,
+    }
+}
+const CODES = plantCodes()
+const REG_METER_READING = CODES.meterReading
+const REG_BATTERY_READING = CODES.batteryReading
+const REG_INV_READING = CODES.inverterReading
+const REG_GRID_READING = CODES.gridReading
+const REG_INV_POWER_COMMAND = CODES.inverterPowerCommand
+const REG_INV_CONTACTOR_COMMAND = CODES.inverterContactorCommand
+const REG_INV_GRID_RELAY_COMMAND = CODES.inverterGridRelayCommand
+const REG_INV_ISLAND_ENABLED = CODES.inverterIslandEnabled
+const REG_INV_TRANSFER_COMMAND = CODES.inverterTransferCommand
+const REG_INV_CEASE_ENERGIZE = CODES.inverterCeaseEnergize
+/** Standard Jacdac relay: the firmware writes its "active" register. */
+const REG_RELAY_ACTIVE = RelayReg.Active
 
 /** The decoded values of each register's data buffer (jacdac-ts replaces the buffer on every change). */
 const decoded = new WeakMap<object, { data: Uint8Array | undefined; values: unknown[] }>()
@@ -51,16 +84,16 @@ export class PlantServers {
     readonly outletSupply = new JDServiceServer(SRV_RELAY, { intensityValues: [false] })
     readonly mainSwitch = new SwitchServer()
     readonly buzzer = new BuzzerServer()
-    readonly battery = new JDServiceServer(SRV_TRACTION_BATTERY, { registerValues: [{ code: REG_READING, values: [0, 0, 0, 0, 0, 0] }] })
+    readonly battery = new JDServiceServer(CODES.srvBattery, { registerValues: [{ code: REG_BATTERY_READING, values: [0, 0, 0, 0, 0, 0] }] })
     /** The e-stop mushroom button (role "estop"): pressure 1 = pressed. */
     readonly estop = new ButtonServer("estop")
     // Until a firmware drives them (services/v2h-inverter.md defaults): conversion ceased, no
     // power, contactor and grid relay open, the home on the grid (the transfer contact's rest
     // position), no islanding.
-    readonly inverter = new JDServiceServer(SRV_V2H_INVERTER, {
+    readonly inverter = new JDServiceServer(CODES.srvInverter, {
         registerValues: [
             // jacdac-ts packs bools as numbers
-            { code: REG_READING, values: [0, 0, 0, 0, 0, 0] },
+            { code: REG_INV_READING, values: [0, 0, 0, 0, 0, 0] },
             { code: REG_INV_POWER_COMMAND, values: [0] },
             { code: REG_INV_CONTACTOR_COMMAND, values: [0] },
             { code: REG_INV_GRID_RELAY_COMMAND, values: [0] },
@@ -69,7 +102,7 @@ export class PlantServers {
             { code: REG_INV_CEASE_ENERGIZE, values: [1] },
         ],
     })
-    readonly gridMeter = new JDServiceServer(SRV_GRID_METER, { registerValues: [{ code: REG_READING, values: [0, 0, 0] }] })
+    readonly gridMeter = new JDServiceServer(CODES.srvGrid, { registerValues: [{ code: REG_GRID_READING, values: [0, 0, 0] }] })
     /** Virtual ms until which the buzzer sounds (from its last tone command). */
     buzzerUntilMs = -1
     /** Meters that stopped reporting (fault injection). */
@@ -83,7 +116,7 @@ export class PlantServers {
         outletCount: number,
     ) {
         for (let i = 0; i < outletCount; i++) {
-            this.meters.push(new JDServiceServer(SRV_OUTLET_METER, { registerValues: [{ code: REG_READING, values: [0, 0, 0] }] }))
+            this.meters.push(new JDServiceServer(CODES.srvMeter, { registerValues: [{ code: REG_METER_READING, values: [0, 0, 0] }] }))
             this.relays.push(new JDServiceServer(SRV_RELAY, { intensityValues: [false] }))
             this.meterSilent.push(false)
         }
@@ -107,26 +140,26 @@ export class PlantServers {
 
     /** What the firmware last wrote to outlet i's relay. */
     relayCommand(i: number): boolean {
-        const v = registerValues(this.relays[i].register<[number | boolean]>(REG_ENABLED))
+        const v = registerValues(this.relays[i].register<[number | boolean]>(REG_RELAY_ACTIVE))
         return !!v?.[0]
     }
 
     /** What the firmware last wrote to the outlets' supply contactor (off until written: its rest state). */
     outletSupplyCommand(): boolean {
-        return !!registerValues(this.outletSupply.register<[number | boolean]>(REG_ENABLED))?.[0]
+        return !!registerValues(this.outletSupply.register<[number | boolean]>(REG_RELAY_ACTIVE))?.[0]
     }
 
     /** Reports outlet i's measurement now (unless its meter is faulted silent). */
     async reportMeter(i: number, powerW: number, currentA: number, voltageV: number) {
         if (this.meterSilent[i]) return
-        const reading = this.meters[i].register(REG_READING)
+        const reading = this.meters[i].register(REG_METER_READING)
         reading.setValues([powerW, currentA, voltageV], true)
         await reading.sendGetAsync()
     }
 
     async reportBattery(socPct: number, voltageV: number, currentA: number, tempC: number, maxDischargeA: number, maxChargeA: number) {
         if (this.batterySilent) return
-        const reading = this.battery.register(REG_READING)
+        const reading = this.battery.register(REG_BATTERY_READING)
         reading.setValues([socPct, voltageV, currentA, tempC, maxDischargeA, maxChargeA], true)
         await reading.sendGetAsync()
     }
@@ -150,14 +183,14 @@ export class PlantServers {
 
     async reportInverter(acPowerW: number, dcPowerW: number, tempC: number, contactorClosed: boolean, gridRelayClosed: boolean, transferOnIsland: boolean) {
         if (this.inverterSilent) return
-        const reading = this.inverter.register(REG_READING)
+        const reading = this.inverter.register(REG_INV_READING)
         reading.setValues([acPowerW, dcPowerW, tempC, contactorClosed ? 1 : 0, gridRelayClosed ? 1 : 0, transferOnIsland ? 1 : 0], true)
         await reading.sendGetAsync()
     }
 
     async reportGrid(powerW: number, voltageV: number, frequencyHz: number) {
         if (this.gridMeterSilent) return
-        const reading = this.gridMeter.register(REG_READING)
+        const reading = this.gridMeter.register(REG_GRID_READING)
         reading.setValues([powerW, voltageV, frequencyHz], true)
         await reading.sendGetAsync()
     }
@@ -176,8 +209,8 @@ export class PlantServers {
      * carry the house; the firmware reads it back after the restart).
      */
     outputsToRestartState() {
-        for (const r of this.relays) r.register(REG_ENABLED).setValues([false], true)
-        this.outletSupply.register(REG_ENABLED).setValues([false], true)
+        for (const r of this.relays) r.register(REG_RELAY_ACTIVE).setValues([false], true)
+        this.outletSupply.register(REG_RELAY_ACTIVE).setValues([false], true)
         this.inverter.register(REG_INV_CEASE_ENERGIZE).setValues([1], true)
         this.inverter.register(REG_INV_POWER_COMMAND).setValues([0], true)
         this.inverter.register(REG_INV_CONTACTOR_COMMAND).setValues([0], true)

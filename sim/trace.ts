@@ -1,19 +1,15 @@
 // Trace rows, their CSV form, the run summary and the scenario's expectations.
 // Numbers are written with fixed decimals so that the same run gives a byte-identical file.
-import type { Expectation, Scenario } from "./scenario/load"
-import { TRACE_COLUMNS, type TraceColumn } from "./scenario/load"
+import type { Expectation, Scenario } from "./scenario/types"
+import { traceColumns, type TraceColumn } from "./scenario/types"
 
-export { TRACE_COLUMNS }
-export type TraceRow = Record<TraceColumn, number | string>
+/** One sample: every column of the run's configuration (outlet<N>_* for its configured outlets). */
+export type TraceRow = Partial<Record<TraceColumn, number | string>> & { t_s: number }
 
 /** Decimals per numeric column (others are strings or 0/1 flags). */
 const DECIMALS: Partial<Record<TraceColumn, number>> = {
     t_s: 3,
     soc_pct: 4,
-    outlet1_demand_w: 1,
-    outlet2_demand_w: 1,
-    outlet1_w: 1,
-    outlet2_w: 1,
     thermal_level: 4,
     load_ratio: 4,
     v2h_request_w: 1,
@@ -27,16 +23,22 @@ const DECIMALS: Partial<Record<TraceColumn, number>> = {
     unserved_w: 1,
 }
 
-function cell(col: TraceColumn, v: number | string): string {
+/** Outlet powers (outlet<N>_demand_w, outlet<N>_w): 1 decimal. */
+const decimals = (col: TraceColumn) => DECIMALS[col] ?? (/^outlet\d+_(demand_)?w$/.test(col) ? 1 : undefined)
+
+function cell(col: TraceColumn, v: number | string | undefined): string {
+    if (v === undefined) return ""
     if (typeof v === "string") return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v
-    const d = DECIMALS[col]
+    const d = decimals(col)
     const s = d === undefined ? String(v) : v.toFixed(d)
     return s === "-0" || /^-0\.0*$/.test(s) ? s.slice(1) : s
 }
 
-export function toCsv(rows: TraceRow[]): string {
-    const lines = [TRACE_COLUMNS.join(",")]
-    for (const r of rows) lines.push(TRACE_COLUMNS.map(c => cell(c, r[c])).join(","))
+/** The trace's columns for `outletCount` outlets (the run's config outlets.count). */
+export function toCsv(rows: TraceRow[], outletCount: number): string {
+    const columns = traceColumns(outletCount)
+    const lines = [columns.join(",")]
+    for (const r of rows) lines.push(columns.map(c => cell(c, r[c])).join(","))
     return lines.join("\n") + "\n"
 }
 
@@ -117,6 +119,7 @@ export function summarize(
     const dtS = scenario.traceIntervalMs / 1000
     const e = (c: TraceColumn) => energyWh(rows, c, dtS)
     const max = (c: TraceColumn) => round(Math.max(...rows.map(r => Number(r[c]))))
+    const outlets = Array.from({ length: scenario.config.outlets.count }, (_, i) => i + 1)
     const expectations = scenario.expectations.map(x => checkExpectation(x, rows, trips))
     return {
         scenario: scenario.name,
@@ -125,8 +128,7 @@ export function summarize(
         seed: scenario.seed,
         samples: rows.length,
         energy_wh: {
-            outlet1: round(e("outlet1_w").posWh),
-            outlet2: round(e("outlet2_w").posWh),
+            ...Object.fromEntries(outlets.map(n => [`outlet${n}`, round(e(`outlet${n}_w`).posWh)])),
             inverter_discharge: round(e("inverter_w").posWh),
             inverter_charge: round(e("inverter_w").negWh),
             house: round(e("house_w").posWh),
@@ -138,8 +140,7 @@ export function summarize(
         trips: trips.map(t => ({ t_s: round(t.tS), outlet: t.outlet, reason: t.reason })),
         rejected_commands: extra.rejected.map(r => ({ t_s: round(r.tS), message: r.message })),
         maxima: {
-            outlet1_w: max("outlet1_w"),
-            outlet2_w: max("outlet2_w"),
+            ...Object.fromEntries(outlets.map(n => [`outlet${n}_w`, max(`outlet${n}_w`)])),
             load_ratio: max("load_ratio"),
             thermal_level: max("thermal_level"),
             temp_c: max("temp_c"),

@@ -18,7 +18,7 @@ export const SIM_TARGET = "sim"
  * and the settings in one flash-storage region of 64 pages x 4 KiB = 256 KiB (arch configs in
  * @devicescript/cli 2.16.4: fstorOffset 0x1c0000, fstorPages 64). Half of it goes to the program;
  * the other half stays for settings (trip latches, SoC floor, priorities, Wi-Fi/MQTT credentials)
- * and for the store's compaction, which needs free pages. See README "Build and bytecode budget".
+ * and for the store's compaction, which needs free pages. See docs/boards.md, "Build and bytecode budget".
  */
 export const BYTECODE_BUDGET_BYTES = 128 * 1024
 

@@ -31,7 +31,7 @@ const FUZZ_RUNS = 1000
 /**
  * Largest oversize payload sent. Measured: 2 KB messages OOM the VM's 64 KB heap (fragmented: the
  * firmware uses ~44 KB, the largest free block was ~2.1 KB) inside @devicescript/net's MQTT client,
- * which buffers whole packets before our handler can refuse them. README: cap the broker's
+ * which buffers whole packets before our handler can refuse them. docs/mqtt.md: cap the broker's
  * message size.
  */
 const OVERSIZE_MAX_BYTES = 900
@@ -219,7 +219,7 @@ beforeAll(async () => {
         await waitFor("command accepted", () => events(at.command1).some(e => e.event === "command_accepted"), 3)
         await waitFor("discharging", () => events(at.command1).some(e => e.event === "state" && e.state === "discharging"), 5)
         statusBefore = JSON.parse((await retained(`${PREFIX}/status`))!)
-        // 2. 1,000 malformed payloads, one every 10 ms (README: several large messages that
+        // 2. 1,000 malformed payloads, one every 10 ms (docs/mqtt.md: several large messages that
         //    arrive in one TCP read run the DeviceScript MQTT client out of heap).
         at.fuzzFrom = nowS()
         for (const p of fuzzPayloads) {

@@ -43,6 +43,23 @@ describe("devs.json validation", () => {
         expect(problemsOf(c => (c.socFloor.maxPct = 120))).toEqual(["/socFloor/maxPct = 120: must be <= 100"])
     })
 
+    it("shared shapes (definitions) keep the messages of the place they are used", () => {
+        expect(problemsOf(c => (c.v2h.reserve.minPct = 120))).toEqual(["/v2h/reserve/minPct = 120: must be <= 100"])
+        expect(problemsOf(c => (c.v2h.chargeLimit.maxPtc = 90))).toEqual(["/v2h/chargeLimit/maxPtc: unknown key (allowed: defaultPct, minPct, maxPct)"])
+        expect(problemsOf(c => delete c.v2h.chargeLimit.defaultPct)).toEqual(["/v2h/chargeLimit/defaultPct: required key is missing"])
+        expect(problemsOf(c => (c.grid.overVoltage[0].pu = 0.5))).toEqual(["/grid/overVoltage/0/pu = 0.5: must be >= 1"])
+        expect(problemsOf(c => (c.grid.underVoltage[0].pu = 1.5))).toEqual(["/grid/underVoltage/0/pu = 1.5: must be <= 1"])
+        expect(problemsOf(c => (c.grid.underFrequency[0].hz = 75))).toEqual(["/grid/underFrequency/0/hz = 75: must be <= 70"])
+        expect(problemsOf(c => (c.grid.overFrequency[1].clearMs = -1))).toEqual(["/grid/overFrequency/1/clearMs = -1: must be >= 0"])
+        expect(problemsOf(c => (c.grid.overFrequency[0].pu = 1.1))).toEqual(["/grid/overFrequency/0/pu: unknown key (allowed: hz, clearMs)"])
+    })
+
+    it("lists the allowed values of an enum", () => {
+        expect(problemsOf(c => (c.v2h.localMode = "turbo"))).toEqual([
+            '/v2h/localMode = "turbo": must be one of "idle", "self_consumption", "pv_surplus", "schedule"',
+        ])
+    })
+
     it("names a missing key", () => {
         expect(problemsOf(c => delete c.tripCurve.instantRatio)).toEqual([
             "/tripCurve/instantRatio: required key is missing",
@@ -77,7 +94,7 @@ describe("devs.json validation", () => {
         const dir = mkdtempSync(join(tmpdir(), "devs-"))
         const f = join(dir, "devs.json")
         writeFileSync(f, "{ not json")
-        expect(() => loadDevsConfig(f)).toThrow(/devs\.json is invalid:\n {2}- not valid JSON/)
+        expect(() => loadDevsConfig(f)).toThrow(/devs\.json is invalid:\n {2}- not valid JSON at line 1, column 3/)
     })
 
     it("gen-config exits 1 and names the file, key and value; it leaves the generated module alone", () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { plantParams } from "../../sim/engine"
 import { DEFAULT_PLANT_PARAMS } from "../../sim/plant/plant"
-import { ScenarioError, validateScenario } from "../../sim/scenario/load"
+import { ScenarioError } from "../../sim/scenario/types"
+import { validateScenario } from "../../sim/scenario/validate"
 
 describe("a scenario's plant overrides", () => {
     it("replace the named parameters and leave the defaults alone", () => {

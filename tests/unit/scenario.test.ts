@@ -3,21 +3,22 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import Ajv from "ajv"
 import { afterAll, describe, expect, it } from "vitest"
-import { DEVS_JSON } from "../../scripts/lib/devs-config"
+import { DEVS_JSON, DEVS_SCHEMA } from "../../scripts/lib/devs-config"
+import { COMMAND_KEYS, V2H_MODES } from "../../src/core/hems-command"
+import { enumNames, serviceSpec } from "../../sim/service-specs"
+import { jsonErrorOffset } from "../../scripts/lib/schema-errors"
+import { loadScenario } from "../../sim/scenario/load"
 import {
     EVENT_ACTIONS,
     EXPECTATION_CHECKS,
     FAULT_NAMES,
     HEMS_MODES,
-    SCENARIO_SCHEMA,
     ScenarioError,
     TRACE_COLUMNS,
     TRIP_REASONS,
-    jsonErrorOffset,
-    loadScenario,
-    validateScenario,
     type Scenario,
-} from "../../sim/scenario/load"
+} from "../../sim/scenario/types"
+import { SCENARIO_SCHEMA, validateScenario } from "../../sim/scenario/validate"
 
 const MINIMAL = { name: "minimal", duration_s: 600 }
 const schema = JSON.parse(readFileSync(SCENARIO_SCHEMA, "utf8"))
@@ -141,12 +142,12 @@ describe("scenario: valid files and normalisation", () => {
             { kind: "outlet_load", atS: 2, index: 1, outlet: 2, loadW: 800, inrushW: 2400, inrushS: 0.5 },
             { kind: "outlet_switch", atS: 3, index: 2, on: false },
             { kind: "outlet_switch", atS: 4, index: 3, on: true },
-            { kind: "hems", atS: 5, index: 4, command: { mode: "setpoint", setpointW: -3000 }, json: '{"mode":"setpoint","setpoint_w":-3000}' },
+            { kind: "hems", atS: 5, index: 4, command: { mode: "setpoint", setpoint_w: -3000 }, json: '{"mode":"setpoint","setpoint_w":-3000}' },
             {
                 kind: "hems",
                 atS: 6,
                 index: 5,
-                command: { mode: "self_consumption", socFloorPct: 20, reservePct: 30, chargeLimitPct: 90, outletPriority: 2 },
+                command: { mode: "self_consumption", soc_floor_pct: 20, reserve_pct: 30, charge_limit_pct: 90, outlet_priority: 2 },
                 json: '{"mode":"self_consumption","soc_floor_pct":20,"reserve_pct":30,"charge_limit_pct":90,"outlet_priority":2}',
             },
             { kind: "house", atS: 7, index: 6, w: 1500 },
@@ -159,7 +160,7 @@ describe("scenario: valid files and normalisation", () => {
             { kind: "fault", atS: 14, index: 13, fault: "outlet1_meter_stale", active: false },
             { kind: "inverter_temp", atS: 15, index: 14, tempC: 80 },
             { kind: "reset_faults", atS: 16, index: 15 },
-            { kind: "hems", atS: 17, index: 16, command: { reservePct: 40 }, json: '{"reserve_pct":40}' },
+            { kind: "hems", atS: 17, index: 16, command: { reserve_pct: 40 }, json: '{"reserve_pct":40}' },
         ])
     })
 
@@ -231,9 +232,34 @@ describe("scenario: valid files and normalisation", () => {
                 }),
             ),
         ).toEqual([
-            "/events/0/outlet = 2: must be <= config outlets.count (1)",
-            "/events/1/hems/outlet_priority = 2: must be <= config outlets.count (1)",
-            "/expect/0/trip/outlet = 2: must be <= config outlets.count (1)",
+            "/events/0/outlet = 2: outlet 2 is not configured (config outlets.count = 1)",
+            "/events/1/hems/outlet_priority = 2: outlet 2 is not configured (config outlets.count = 1)",
+            "/expect/0/trip/outlet = 2: outlet 2 is not configured (config outlets.count = 1)",
+        ])
+    })
+
+    it("accepts events, faults and columns of every configured outlet, and names an outlet that is not configured", () => {
+        const three = {
+            config: { outlets: { count: 3 } },
+            events: [
+                { at_s: 1, outlet: 3, load_w: 5 },
+                { at_s: 2, fault: "outlet3_relay_welded" },
+                { at_s: 3, clear_fault: "outlet3_meter_stale" },
+            ],
+            expect: [{ column: "outlet3_w", max_le: 1500 }, { trip: { outlet: 3, reason: "shed" }, between_s: [0, 1] }],
+        }
+        const s = validateScenario(withKeys(three), "x.json")
+        expect(s.events.map(e => e.kind)).toEqual(["outlet_load", "fault", "fault"])
+        expect(s.expectations).toHaveLength(2)
+        expect(problemsOf(withKeys({ ...three, config: { outlets: { count: 2 } } }))).toEqual([
+            "/events/0/outlet = 3: outlet 3 is not configured (config outlets.count = 2)",
+            '/events/1/fault = "outlet3_relay_welded": outlet 3 is not configured (config outlets.count = 2)',
+            '/events/2/clear_fault = "outlet3_meter_stale": outlet 3 is not configured (config outlets.count = 2)',
+            '/expect/0/column = "outlet3_w": outlet 3 is not configured (config outlets.count = 2)',
+            "/expect/1/trip/outlet = 3: outlet 3 is not configured (config outlets.count = 2)",
+        ])
+        expect(problemsOf(withKeys({ ...three, config: { outlets: { count: 4 } }, plant: { outlets: { count: 3 } } }))).toEqual([
+            "/plant/outlets/count = 3: must equal config outlets.count (4); leave it out, the plant follows the config",
         ])
     })
 
@@ -258,10 +284,10 @@ describe("scenario: valid files and normalisation", () => {
         expect(s.events).toEqual([{ kind: "pv", atS: 1, index: 0, w: 10 }])
     })
 
-    it("the example in sim/scenario/README.md is valid", () => {
-        const readme = readFileSync(join(SCENARIO_SCHEMA, "..", "README.md"), "utf8")
+    it("the example in docs/scenarios.md is valid", () => {
+        const readme = readFileSync(join(SCENARIO_SCHEMA, "..", "..", "..", "docs", "scenarios.md"), "utf8")
         const example = /```json\n([\s\S]*?)```/.exec(readme)[1]
-        const s = validateScenario(JSON.parse(example), "README.md")
+        const s = validateScenario(JSON.parse(example), "docs/scenarios.md")
         expect(s.events.map(e => e.kind)).toEqual(["outlet_load", "outlet_load", "hems", "grid"])
         expect(s.expectations.map(e => e.kind)).toEqual(["no_trip", "trip", "always_eq", "min_ge"])
     })
@@ -366,7 +392,8 @@ describe("scenario: problems", () => {
     })
 
     it("checks outlet events", () => {
-        expect(problemsOf(withEvents({ at_s: 1, outlet: 3, load_w: 5 }))).toEqual(["/events/0/outlet = 3: must be <= 2"])
+        expect(problemsOf(withEvents({ at_s: 1, outlet: 3, load_w: 5 }))).toEqual(["/events/0/outlet = 3: outlet 3 is not configured (config outlets.count = 2)"])
+        expect(problemsOf(withEvents({ at_s: 1, outlet: 5, load_w: 5 }))).toEqual(["/events/0/outlet = 5: must be <= 4"])
         expect(problemsOf(withEvents({ at_s: 1, outlet: 0, load_w: 5 }))).toEqual(["/events/0/outlet = 0: must be >= 1"])
         expect(problemsOf(withEvents({ at_s: 1, outlet: 1.5, load_w: 5 }))).toEqual(["/events/0/outlet = 1.5: must be integer"])
         expect(problemsOf(withEvents({ at_s: 1, outlet: 1 }))).toEqual(["/events/0/load_w: required key is missing"])
@@ -403,10 +430,10 @@ describe("scenario: problems", () => {
         expect(
             problemsOf(withEvents({ at_s: 1, hems: { mode: "turbo", setpoint_w: "5", soc_floor_pct: 101, outlet_priority: 3 } })),
         ).toEqual([
-            '/events/0/hems/mode = "turbo": must be one of "setpoint", "idle", "self_consumption", "pv_surplus", "schedule"',
+            '/events/0/hems/mode = "turbo": must be one of "idle", "setpoint", "self_consumption", "pv_surplus", "schedule"',
             '/events/0/hems/setpoint_w = "5": must be number',
             "/events/0/hems/soc_floor_pct = 101: must be <= 100",
-            "/events/0/hems/outlet_priority = 3: must be <= 2",
+            "/events/0/hems/outlet_priority = 3: outlet 3 is not configured (config outlets.count = 2)",
         ])
         expect(problemsOf(withEvents({ at_s: 1, hems: "idle" }))).toEqual(['/events/0/hems = "idle": must be object'])
     })
@@ -435,9 +462,9 @@ describe("scenario: problems", () => {
             "/events/4/grid_hz = -50: must be > 0",
             '/events/5/grid_v: only allowed when grid is "up"',
             '/events/5/grid_hz: only allowed when grid is "up"',
-            '/events/6/fault = "fire": must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
+            '/events/6/fault = "fire": must be one of "outlet1_meter_stale", "outlet2_meter_stale", "outlet3_meter_stale", "outlet4_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "outlet3_relay_welded", "outlet4_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
             "/events/7/clear_fault = 1: must be string",
-            '/events/7/clear_fault = 1: must be one of "outlet1_meter_stale", "outlet2_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
+            '/events/7/clear_fault = 1: must be one of "outlet1_meter_stale", "outlet2_meter_stale", "outlet3_meter_stale", "outlet4_meter_stale", "battery_stale", "outlet1_relay_welded", "outlet2_relay_welded", "outlet3_relay_welded", "outlet4_relay_welded", "contactor_welded", "grid_relay_welded", "estop", "inverter_stale", "grid_meter_stale"',
         ])
     })
 
@@ -602,6 +629,23 @@ describe("scenario files", () => {
     it("names an unreadable file", () => {
         const path = join(tmp, "missing.json")
         expect(() => loadScenario(path)).toThrow(new RegExp(`missing\\.json is invalid:\n  - cannot read file: ENOENT`))
+    })
+})
+
+describe("one definition of the HEMS command and the mode list (src/core/hems-command.ts)", () => {
+    it("the scenario's hems object has exactly the core's command keys", () => {
+        expect(Object.keys(schema.definitions.hems_command.properties)).toEqual(COMMAND_KEYS)
+    })
+    it("its modes are the core's modes, in wire order", () => {
+        expect(schema.definitions.hems_command.properties.mode.enum).toEqual(V2H_MODES)
+        expect(HEMS_MODES).toBe(V2H_MODES)
+    })
+    it("devs.json's local modes are the core's modes but setpoint (a local mode has no setpoint)", () => {
+        const devsSchema = JSON.parse(readFileSync(DEVS_SCHEMA, "utf8"))
+        expect(devsSchema.properties.v2h.properties.localMode.enum).toEqual(V2H_MODES.filter(m => m !== "setpoint"))
+    })
+    it("the services/ spec's V2hMode enum is the same list (wire codes)", () => {
+        expect(enumNames(serviceSpec("charger-control"), "V2hMode")).toEqual(V2H_MODES)
     })
 })
 
