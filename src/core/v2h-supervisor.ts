@@ -574,8 +574,10 @@ export class V2hSupervisor {
                 if (this.grid.live && this.grid.inWindow) {
                     if (this.gridBackSinceMs < 0) this.gridBackSinceMs = now
                 } else this.gridBackSinceMs = -1
-                // The island cannot carry the house: nothing to give, or the inverter at its limit.
-                const cannotCarry = this.backupIsolated && (targetW <= 0 || (inverterFresh && st.commandW > 0 && inp.inverterW >= st.commandW - c.openBelowW))
+                // The island cannot carry the house: not formed (yet), nothing to give, an inverter it
+                // cannot see, or the inverter at its limit.
+                const cannotCarry =
+                    !this.backupIsolated || targetW <= 0 || !inverterFresh || (st.commandW > 0 && inp.inverterW >= st.commandW - c.openBelowW)
                 // (A live grid outside the window still beats a house the island cannot carry.)
                 if ((this.gridBackSinceMs >= 0 && now - this.gridBackSinceMs >= v.backup.retransferDelayMs) || (this.grid.live && cannotCarry)) {
                     st.commandW = 0
