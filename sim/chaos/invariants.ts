@@ -116,6 +116,7 @@ export const INVARIANTS: Record<string, (run: SimRun) => Violation | null> = {
     fresh_setpoint_followed(run) {
         const from = FRESH_SETPOINT_AT_S + 10
         const late = run.rows.filter(x => t(x) >= from && t(x) <= CHAOS_DURATION_S)
+        if (!late.length) return { invariant: "fresh_setpoint_followed", tS: from, detail: "no samples after the fresh setpoint" }
         const bad = late.find(x => x.fault !== "none" || Math.abs(n(x, "inverter_w") - FRESH_SETPOINT_W) > 100)
         return bad ? { invariant: "fresh_setpoint_followed", tS: t(bad), detail: `inverter ${n(bad, "inverter_w").toFixed(0)} W, state ${bad.state}, fault ${bad.fault || "-"}, limit ${bad.limit_reason}` } : null
     },
