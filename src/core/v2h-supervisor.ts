@@ -677,12 +677,14 @@ export class V2hSupervisor {
         if (inp.estop) this.latch("estop", now)
         if (inverterFresh) {
             if (Math.abs(inp.inverterW) > v.ratedPowerW * v.overloadRatio) this.latch("inverter_overload", now)
-            const sinceContactor = now - this.contactorCmdAtMs
+            // Judged on a reading taken at least feedbackTimeoutMs after the command (never on an
+            // older reading that is still "fresh": a contact is only wrong if its feedback says so).
+            const sinceContactor = inp.inverterAtMs - this.contactorCmdAtMs
             if (sinceContactor >= c.feedbackTimeoutMs) {
                 if (!st.contactorCmd && (inp.contactorClosed || Math.abs(inp.inverterW) > c.weldedPowerW)) this.latch("contactor_welded", now)
                 if (st.contactorCmd && !inp.contactorClosed) this.latch("contactor_stuck_open", now)
             }
-            const sinceRelay = now - this.gridRelayCmdAtMs
+            const sinceRelay = inp.inverterAtMs - this.gridRelayCmdAtMs
             if (sinceRelay >= c.feedbackTimeoutMs) {
                 if (!st.gridRelayCmd && inp.gridRelayClosed) this.latch("grid_relay_welded", now)
                 if (st.gridRelayCmd && !inp.gridRelayClosed) this.latch("grid_relay_stuck_open", now)
