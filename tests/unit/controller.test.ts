@@ -169,13 +169,29 @@ describe("Controller: persistence and energy", () => {
 })
 
 describe("InverterWrites: which writes, in which order", () => {
-    const cmd = (commandW: number, contactorCmd: boolean, islandCmd: boolean, gridRelayCmd: boolean) => ({ commandW, contactorCmd, islandCmd, gridRelayCmd })
+    const cmd = (commandW: number, contactorCmd: boolean, islandCmd: boolean, gridRelayCmd: boolean, transferCmd = false, ceaseCmd = false) => ({
+        commandW,
+        contactorCmd,
+        islandCmd,
+        gridRelayCmd,
+        transferCmd,
+        ceaseCmd,
+    })
     const list = (w: InverterWrites) => w.writes.slice(0, w.count).map(x => (x.register === "power" ? `power=${x.powerW}` : `${x.register}=${x.on}`))
 
-    it("everything once at first (unknown state), contactor opening first, grid relay last", () => {
+    it("everything once at first (unknown state), contactor opening first, grid relay and transfer contact last, conversion released after all", () => {
         const w = new InverterWrites()
         w.plan(cmd(0, false, false, true))
-        expect(list(w)).toEqual(["contactor=false", "power=0", "island=false", "grid_relay=true"])
+        expect(list(w)).toEqual(["contactor=false", "power=0", "island=false", "grid_relay=true", "transfer=false", "cease=false"])
+    })
+
+    it("cease to energize goes before everything else; its release after everything else", () => {
+        const w = new InverterWrites()
+        w.plan(cmd(800, true, false, true))
+        w.plan(cmd(0, false, false, true, false, true))
+        expect(list(w)).toEqual(["cease=true", "contactor=false", "power=0"])
+        w.plan(cmd(3000, true, true, true, true, false))
+        expect(list(w)).toEqual(["power=3000", "island=true", "contactor=true", "transfer=true", "cease=false"])
     })
 
     it("only what changed afterwards; nothing when nothing changed", () => {
@@ -194,6 +210,8 @@ describe("InverterWrites: which writes, in which order", () => {
         expect(list(w)).toEqual(["power=500", "contactor=true"])
         w.plan(cmd(0, false, true, false))
         expect(list(w)).toEqual(["contactor=false", "power=0", "island=true", "grid_relay=false"])
+        w.plan(cmd(0, false, true, false, true))
+        expect(list(w)).toEqual(["transfer=true"])
     })
 
     it("forget() writes everything again (the role bound again)", () => {
@@ -201,14 +219,14 @@ describe("InverterWrites: which writes, in which order", () => {
         w.plan(cmd(100, true, false, true))
         w.forget()
         w.plan(cmd(100, true, false, true))
-        expect(list(w)).toEqual(["power=100", "island=false", "contactor=true", "grid_relay=true"])
+        expect(list(w)).toEqual(["power=100", "island=false", "contactor=true", "grid_relay=true", "transfer=false", "cease=false"])
     })
 
     it("the controller plans them at each V2H tick", () => {
         const { c, pin, vin } = booted()
         stamp(pin, vin, V_MS)
         c.tickV2h(vin)
-        expect(list(c.inverterWrites)).toEqual(["contactor=false", "power=0", "island=false", "grid_relay=true"])
+        expect(list(c.inverterWrites)).toEqual(["cease=true", "contactor=false", "power=0", "island=false", "grid_relay=true", "transfer=false"])
         c.tickV2h(vin)
         expect(c.inverterWrites.count).toBe(0)
     })

@@ -1,0 +1,42 @@
+// The outlets' second, independent means of disconnection: the outlet inverter's upstream supply
+// contactor (role `outletSupply`, a board relay that rests open). Each outlet relay is the first
+// means; when one is welded the relay command has no effect, and a short or an overload on that
+// outlet would go on being delivered. This module decides when the supply must be cut:
+//
+//   - an outlet that the protection commands off still draws more than
+//     v2h.contactor.weldedPowerW: its relay is welded. The supply is cut at once, in the same
+//     protection tick, so the trip curve holds (an instant trip stays instant). The outlet stays
+//     marked welded (the cut supply hides the draw, so it cannot be proven again) until the
+//     protection turns that outlet on again (its reset at the outlet switch): then the supply
+//     comes back, and a relay still welded is caught again the next time it is commanded off;
+//   - the e-stop.
+// Cutting the supply darkens both outlets (one contactor feeds the outlet inverter): the
+// conservative choice with a welded relay.
+//
+// Pure; DeviceScript subset.
+
+export interface OutletSupplyInput {
+    /** Relay command per outlet (the protection's outletOn). */
+    outletOn: boolean[]
+    /** Delivered power per outlet, W (NaN when not fresh: a stale meter never proves a weld). */
+    outletW: number[]
+    weldedPowerW: number
+    estop: boolean
+}
+
+export class OutletSupply {
+    /** Per outlet: seen delivering with its relay commanded off (welded), until it is commanded on again. */
+    readonly welded: boolean[] = []
+
+    /** The supply contactor command for this tick: true = outlets supplied. */
+    update(inp: OutletSupplyInput): boolean {
+        let on = !inp.estop
+        for (let i = 0; i < inp.outletOn.length; i++) {
+            if (this.welded.length <= i) this.welded.push(false)
+            if (inp.outletOn[i]) this.welded[i] = false
+            else if (inp.outletW[i] > inp.weldedPowerW) this.welded[i] = true
+            if (this.welded[i]) on = false
+        }
+        return on
+    }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest"
+import { OutletSupply } from "../../src/core/outlets/outlet-supply"
+
+const inp = (outletOn: boolean[], outletW: number[], estop = false) => ({ outletOn, outletW, weldedPowerW: 100, estop })
+
+describe("outlet supply (the second means)", () => {
+    it("stays on while every outlet commanded off draws nothing", () => {
+        const s = new OutletSupply()
+        expect(s.update(inp([true, false], [1400, 0]))).toBe(true)
+        expect(s.update(inp([false, false], [50, NaN]))).toBe(true)
+    })
+    it("cuts at once when an outlet commanded off still draws (welded), and stays cut while the draw is hidden", () => {
+        const s = new OutletSupply()
+        expect(s.update(inp([false, true], [5000, 200]))).toBe(false)
+        expect(s.update(inp([false, true], [0, 0]))).toBe(false) // the supply is cut: no draw to see
+        expect(s.welded).toEqual([true, false])
+    })
+    it("comes back when the protection turns the welded outlet on again (its reset), and cuts again on the next weld", () => {
+        const s = new OutletSupply()
+        s.update(inp([false, true], [5000, 0]))
+        expect(s.update(inp([true, true], [0, 0]))).toBe(true)
+        expect(s.update(inp([false, true], [900, 0]))).toBe(false)
+    })
+    it("the e-stop cuts it; a stale meter (NaN) never proves a weld", () => {
+        expect(new OutletSupply().update(inp([true, true], [0, 0], true))).toBe(false)
+        expect(new OutletSupply().update(inp([false, false], [NaN, NaN]))).toBe(true)
+    })
+})
