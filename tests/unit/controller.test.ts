@@ -95,6 +95,50 @@ describe("Controller: the e-stop's reach to the outlets", () => {
     })
 })
 
+describe("Controller: the outlets' supply contactor (second means)", () => {
+    it("supplied at rest; cut in the same protection tick when an outlet commanded off still delivers; back once it is turned on again", () => {
+        const { c, pin, vin } = booted()
+        stamp(pin, vin, P_MS)
+        c.tickOutlets(pin, false)
+        expect(c.outletSupplyOn).toBe(true)
+        // The main switch off: every relay commanded off; outlet 1 still delivers (welded).
+        pin.mainSwitchOn = false
+        pin.outlets[0].powerW = 800
+        pin.outlets[1].powerW = 0
+        stamp(pin, vin, 2 * P_MS)
+        expect(c.tickOutlets(pin, false).outletOn).toEqual([false, false])
+        expect(c.outletSupplyOn).toBe(false)
+        // The cut supply hides the draw: still cut until the outlet is commanded on again.
+        pin.outlets[0].powerW = 0
+        stamp(pin, vin, 3 * P_MS)
+        c.tickOutlets(pin, false)
+        expect(c.outletSupplyOn).toBe(false)
+        pin.mainSwitchOn = true
+        let t = 3 * P_MS
+        for (let k = 0; k < 100 && !c.protection.status.outletOn[0]; k++) {
+            t += P_MS
+            stamp(pin, vin, t)
+            c.tickOutlets(pin, false)
+        }
+        expect(c.protection.status.outletOn[0]).toBe(true)
+        expect(c.outletSupplyOn).toBe(true)
+    })
+
+    it("a stale meter never proves a weld; the e-stop cuts the supply", () => {
+        const { c, pin, vin } = booted()
+        pin.mainSwitchOn = false
+        pin.outlets[0].powerW = 800
+        stamp(pin, vin, P_MS)
+        pin.outlets[0].atMs = P_MS - DEVS.outlets.meterTimeoutMs - 1
+        c.tickOutlets(pin, false)
+        expect(c.outletSupplyOn).toBe(true)
+        stamp(pin, vin, 2 * P_MS)
+        pin.outlets[0].powerW = 0
+        c.tickOutlets(pin, true)
+        expect(c.outletSupplyOn).toBe(false)
+    })
+})
+
 describe("Controller: what the supervisor sees of the outlets", () => {
     it("the outlet core's readings, stale ones as NaN (the one meterTimeoutMs judgement)", () => {
         const { c, pin, vin } = booted()
