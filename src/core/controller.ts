@@ -46,6 +46,8 @@ export class Controller {
     readonly outletSupply = new OutletSupply()
     /** The supply contactor command of the last protection tick: true = outlets supplied. */
     outletSupplyOn = false
+    /** When each outlet's reading was taken (for the supply decision; reused every tick). */
+    private readonly outletAtMs: number[] = []
     /** The outlets' e-stop (see tickOutlets / tickV2h). */
     private outletEstop = false
     private energy = new EnergyCounter([0, 0, 0])
@@ -81,9 +83,12 @@ export class Controller {
         if (estopPressed) this.outletEstop = true
         inp.estop = this.outletEstop
         const st = this.protection.tick(inp)
+        for (let i = 0; i < inp.outlets.length; i++) this.outletAtMs[i] = inp.outlets[i].atMs
         this.outletSupplyOn = this.outletSupply.update({
             outletOn: st.outletOn,
             outletW: st.outletW, // NaN when stale: a stale meter never proves a weld
+            outletAtMs: this.outletAtMs,
+            nowMs: inp.nowMs,
             weldedPowerW: this.cfg.v2h.contactor.weldedPowerW,
             estop: inp.estop,
         })

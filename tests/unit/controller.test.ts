@@ -96,25 +96,29 @@ describe("Controller: the e-stop's reach to the outlets", () => {
 })
 
 describe("Controller: the outlets' supply contactor (second means)", () => {
-    it("supplied at rest; cut in the same protection tick when an outlet commanded off still delivers; back once it is turned on again", () => {
+    it("supplied at rest; cut in the protection tick whose reading shows an outlet commanded off still delivering; back once it is turned on again", () => {
         const { c, pin, vin } = booted()
+        pin.outlets[0].powerW = 800
         stamp(pin, vin, P_MS)
         c.tickOutlets(pin, false)
         expect(c.outletSupplyOn).toBe(true)
-        // The main switch off: every relay commanded off; outlet 1 still delivers (welded).
+        // The main switch off: every relay commanded off; the reading is still from before.
         pin.mainSwitchOn = false
-        pin.outlets[0].powerW = 800
-        pin.outlets[1].powerW = 0
-        stamp(pin, vin, 2 * P_MS)
+        pin.nowMs = vin.nowMs = 2 * P_MS
         expect(c.tickOutlets(pin, false).outletOn).toEqual([false, false])
-        expect(c.outletSupplyOn).toBe(false)
-        // The cut supply hides the draw: still cut until the outlet is commanded on again.
-        pin.outlets[0].powerW = 0
+        expect(c.outletSupplyOn).toBe(true)
+        // The next reading: outlet 1 still delivers (welded).
+        pin.outlets[1].powerW = 0
         stamp(pin, vin, 3 * P_MS)
         c.tickOutlets(pin, false)
         expect(c.outletSupplyOn).toBe(false)
+        // The cut supply hides the draw: still cut until the outlet is commanded on again.
+        pin.outlets[0].powerW = 0
+        stamp(pin, vin, 4 * P_MS)
+        c.tickOutlets(pin, false)
+        expect(c.outletSupplyOn).toBe(false)
         pin.mainSwitchOn = true
-        let t = 3 * P_MS
+        let t = 4 * P_MS
         for (let k = 0; k < 100 && !c.protection.status.outletOn[0]; k++) {
             t += P_MS
             stamp(pin, vin, t)

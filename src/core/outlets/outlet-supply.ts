@@ -4,8 +4,11 @@
 // outlet would go on being delivered. This module decides when the supply must be cut:
 //
 //   - an outlet that the protection commands off still draws more than
-//     v2h.contactor.weldedPowerW: its relay is welded. The supply is cut at once, in the same
-//     protection tick, so the trip curve holds (an instant trip stays instant). The outlet stays
+//     v2h.contactor.weldedPowerW on a reading taken AFTER the command went off: its relay is
+//     welded. The supply is cut at once, in the protection tick that sees that reading, so the
+//     trip curve holds (an instant trip stays instant: the meter's next report). A reading taken
+//     before the command (the load that made the protection cut it) proves nothing: judging it
+//     cut the supply at every shed and trip (outlet-three-outlets). The outlet stays
 //     marked welded (the cut supply hides the draw, so it cannot be proven again) until the
 //     protection turns that outlet on again (its reset at the outlet switch): then the supply
 //     comes back, and a relay still welded is caught again the next time it is commanded off;
@@ -20,6 +23,9 @@ export interface OutletSupplyInput {
     outletOn: boolean[]
     /** Delivered power per outlet, W (NaN when not fresh: a stale meter never proves a weld). */
     outletW: number[]
+    /** When each outlet's reading was taken, ms. */
+    outletAtMs: number[]
+    nowMs: number
     weldedPowerW: number
     estop: boolean
 }
@@ -27,14 +33,24 @@ export interface OutletSupplyInput {
 export class OutletSupply {
     /** Per outlet: seen delivering with its relay commanded off (welded), until it is commanded on again. */
     readonly welded: boolean[] = []
+    /** Per outlet: when its relay command went off (ms; -1 while on). */
+    private readonly offAtMs: number[] = []
 
     /** The supply contactor command for this tick: true = outlets supplied. */
     update(inp: OutletSupplyInput): boolean {
         let on = !inp.estop
         for (let i = 0; i < inp.outletOn.length; i++) {
-            if (this.welded.length <= i) this.welded.push(false)
-            if (inp.outletOn[i]) this.welded[i] = false
-            else if (inp.outletW[i] > inp.weldedPowerW) this.welded[i] = true
+            if (this.welded.length <= i) {
+                this.welded.push(false)
+                this.offAtMs.push(inp.nowMs)
+            }
+            if (inp.outletOn[i]) {
+                this.welded[i] = false
+                this.offAtMs[i] = -1
+            } else {
+                if (this.offAtMs[i] < 0) this.offAtMs[i] = inp.nowMs
+                if (inp.outletAtMs[i] > this.offAtMs[i] && inp.outletW[i] > inp.weldedPowerW) this.welded[i] = true
+            }
             if (this.welded[i]) on = false
         }
         return on
