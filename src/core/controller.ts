@@ -90,6 +90,7 @@ export class Controller {
             outletAtMs: this.outletAtMs,
             nowMs: inp.nowMs,
             weldedPowerW: this.cfg.v2h.contactor.weldedPowerW,
+            relayReleaseMs: this.cfg.outlets.relayReleaseMs,
             estop: inp.estop,
         })
         return st

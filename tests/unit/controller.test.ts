@@ -107,18 +107,23 @@ describe("Controller: the outlets' supply contactor (second means)", () => {
         pin.nowMs = vin.nowMs = 2 * P_MS
         expect(c.tickOutlets(pin, false).outletOn).toEqual([false, false])
         expect(c.outletSupplyOn).toBe(true)
-        // The next reading: outlet 1 still delivers (welded).
+        // A reading while the relay is still releasing proves nothing.
         pin.outlets[1].powerW = 0
-        stamp(pin, vin, 3 * P_MS)
+        stamp(pin, vin, 2 * P_MS + DEVS.outlets.relayReleaseMs - 1)
+        c.tickOutlets(pin, false)
+        expect(c.outletSupplyOn).toBe(true)
+        // The next reading, the release time after the command: outlet 1 still delivers (welded).
+        let t = 2 * P_MS + DEVS.outlets.relayReleaseMs
+        stamp(pin, vin, t)
         c.tickOutlets(pin, false)
         expect(c.outletSupplyOn).toBe(false)
         // The cut supply hides the draw: still cut until the outlet is commanded on again.
         pin.outlets[0].powerW = 0
-        stamp(pin, vin, 4 * P_MS)
+        t += P_MS
+        stamp(pin, vin, t)
         c.tickOutlets(pin, false)
         expect(c.outletSupplyOn).toBe(false)
         pin.mainSwitchOn = true
-        let t = 4 * P_MS
         for (let k = 0; k < 100 && !c.protection.status.outletOn[0]; k++) {
             t += P_MS
             stamp(pin, vin, t)

@@ -8,6 +8,7 @@ const inp = (outletOn: boolean[], outletW: number[], estop = false, nowMs = 0, a
     outletAtMs: outletW.map(() => atMs),
     nowMs,
     weldedPowerW: 100,
+    relayReleaseMs: 10,
     estop,
 })
 
@@ -34,6 +35,8 @@ describe("outlet supply (the second means)", () => {
         expect(s.update(inp([true, true], [600, 500], false, 0, 0))).toBe(true)
         // Shed at 20 ms: the reading is still the one from 0 ms.
         expect(s.update(inp([true, false], [600, 500], false, 20, 0))).toBe(true)
+        // A report 5 ms after the command (the relay still releasing) proves nothing either.
+        expect(s.update(inp([true, false], [600, 500], false, 40, 25))).toBe(true)
         // The next report (30 ms) shows the relay open: still supplied.
         expect(s.update(inp([true, false], [600, 0], false, 40, 30))).toBe(true)
         // The same outlet's next report still delivering would be a weld.

@@ -4,7 +4,8 @@
 // outlet would go on being delivered. This module decides when the supply must be cut:
 //
 //   - an outlet that the protection commands off still draws more than
-//     v2h.contactor.weldedPowerW on a reading taken AFTER the command went off: its relay is
+//     v2h.contactor.weldedPowerW on a reading taken at least outlets.relayReleaseMs after the
+//     command went off (the relay had time to open): its relay is
 //     welded. The supply is cut at once, in the protection tick that sees that reading, so the
 //     trip curve holds (an instant trip stays instant: the meter's next report). A reading taken
 //     before the command (the load that made the protection cut it) proves nothing: judging it
@@ -27,6 +28,8 @@ export interface OutletSupplyInput {
     outletAtMs: number[]
     nowMs: number
     weldedPowerW: number
+    /** outlets.relayReleaseMs: how long after the off command a reading can prove a weld. */
+    relayReleaseMs: number
     estop: boolean
 }
 
@@ -49,7 +52,7 @@ export class OutletSupply {
                 this.offAtMs[i] = -1
             } else {
                 if (this.offAtMs[i] < 0) this.offAtMs[i] = inp.nowMs
-                if (inp.outletAtMs[i] > this.offAtMs[i] && inp.outletW[i] > inp.weldedPowerW) this.welded[i] = true
+                if (inp.outletAtMs[i] - this.offAtMs[i] >= inp.relayReleaseMs && inp.outletW[i] > inp.weldedPowerW) this.welded[i] = true
             }
             if (this.welded[i]) on = false
         }
