@@ -178,6 +178,7 @@ async function writeRelays() {
         if (written[i] !== on[i]) {
             written[i] = on[i]
             await relays[i].enabled.write(on[i])
+            controller.outletRelayWritten(i, on[i], ds.millis())
         }
     }
     if (supply && supplyWritten !== true && outletSupply.isBound) {

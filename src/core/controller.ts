@@ -88,7 +88,6 @@ export class Controller {
             outletOn: st.outletOn,
             outletW: st.outletW, // NaN when stale: a stale meter never proves a weld
             outletAtMs: this.outletAtMs,
-            nowMs: inp.nowMs,
             weldedPowerW: this.cfg.v2h.contactor.weldedPowerW,
             relayReleaseMs: this.cfg.outlets.relayReleaseMs,
             estop: inp.estop,
@@ -110,6 +109,11 @@ export class Controller {
         this.outletEstop = vin.estop || st.fault === "estop"
         this.inverterWrites.plan(st)
         return st
+    }
+
+    /** The shell wrote outlet i's relay command (the supply judges a weld only from readings after an off write). */
+    outletRelayWritten(i: number, on: boolean, atMs: number) {
+        this.outletSupply.written(i, on, atMs)
     }
 
     /** The alarm sounds while the outlets raise their alarm or a V2H fault is latched. */

@@ -107,6 +107,9 @@ describe("Controller: the outlets' supply contactor (second means)", () => {
         pin.nowMs = vin.nowMs = 2 * P_MS
         expect(c.tickOutlets(pin, false).outletOn).toEqual([false, false])
         expect(c.outletSupplyOn).toBe(true)
+        // The shell writes the relays (the weld is judged from the write on).
+        c.outletRelayWritten(0, false, 2 * P_MS)
+        c.outletRelayWritten(1, false, 2 * P_MS)
         // A reading while the relay is still releasing proves nothing.
         pin.outlets[1].powerW = 0
         stamp(pin, vin, 2 * P_MS + DEVS.outlets.relayReleaseMs - 1)
@@ -137,6 +140,7 @@ describe("Controller: the outlets' supply contactor (second means)", () => {
         const { c, pin, vin } = booted()
         pin.mainSwitchOn = false
         pin.outlets[0].powerW = 800
+        c.outletRelayWritten(0, false, 0)
         stamp(pin, vin, P_MS)
         pin.outlets[0].atMs = P_MS - DEVS.outlets.meterTimeoutMs - 1
         c.tickOutlets(pin, false)

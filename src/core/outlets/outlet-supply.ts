@@ -5,7 +5,9 @@
 //
 //   - an outlet that the protection commands off still draws more than
 //     v2h.contactor.weldedPowerW on a reading taken at least outlets.relayReleaseMs after the
-//     command went off (the relay had time to open): its relay is
+//     OFF COMMAND WAS WRITTEN to the relay (written(): the shell's write can queue for tens of
+//     ms behind other bus writes, so the protection tick's decision time is not when the relay
+//     began to open): its relay is
 //     welded. The supply is cut at once, in the protection tick that sees that reading, so the
 //     trip curve holds (an instant trip stays instant: the meter's next report). A reading taken
 //     before the command (the load that made the protection cut it) proves nothing: judging it
@@ -26,7 +28,6 @@ export interface OutletSupplyInput {
     outletW: number[]
     /** When each outlet's reading was taken, ms. */
     outletAtMs: number[]
-    nowMs: number
     weldedPowerW: number
     /** outlets.relayReleaseMs: how long after the off command a reading can prove a weld. */
     relayReleaseMs: number
@@ -36,24 +37,24 @@ export interface OutletSupplyInput {
 export class OutletSupply {
     /** Per outlet: seen delivering with its relay commanded off (welded), until it is commanded on again. */
     readonly welded: boolean[] = []
-    /** Per outlet: when its relay command went off (ms; -1 while on). */
+    /** Per outlet: when the off command was written to its relay (ms; -1 while on or not written). */
     private readonly offAtMs: number[] = []
+
+    /** The shell wrote outlet i's relay command at atMs. */
+    written(i: number, on: boolean, atMs: number) {
+        while (this.offAtMs.length <= i) this.offAtMs.push(-1)
+        this.offAtMs[i] = on ? -1 : atMs
+    }
 
     /** The supply contactor command for this tick: true = outlets supplied. */
     update(inp: OutletSupplyInput): boolean {
         let on = !inp.estop
         for (let i = 0; i < inp.outletOn.length; i++) {
-            if (this.welded.length <= i) {
-                this.welded.push(false)
-                this.offAtMs.push(inp.nowMs)
-            }
-            if (inp.outletOn[i]) {
-                this.welded[i] = false
-                this.offAtMs[i] = -1
-            } else {
-                if (this.offAtMs[i] < 0) this.offAtMs[i] = inp.nowMs
-                if (inp.outletAtMs[i] - this.offAtMs[i] >= inp.relayReleaseMs && inp.outletW[i] > inp.weldedPowerW) this.welded[i] = true
-            }
+            if (this.welded.length <= i) this.welded.push(false)
+            while (this.offAtMs.length <= i) this.offAtMs.push(-1)
+            if (inp.outletOn[i]) this.welded[i] = false
+            else if (this.offAtMs[i] >= 0 && inp.outletAtMs[i] - this.offAtMs[i] >= inp.relayReleaseMs && inp.outletW[i] > inp.weldedPowerW)
+                this.welded[i] = true
             if (this.welded[i]) on = false
         }
         return on
