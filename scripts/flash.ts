@@ -1,4 +1,5 @@
-// `npm run flash -- --board <id> --port <dev> [--image <file>] [--esptool <cmd>] [--baud <n>] [--dry-run]`
+// `npm run flash -- --board <id> --port <dev> [--image <file>] [--esptool <cmd>] [--baud <n>] [--hil] [--dry-run]`
+// (--hil: the board's HIL image, docs/hil-bench.md)
 //
 // Flashes a charger board offline, in three steps (docs/boards.md, "Flashing a board"):
 //   1. build: compiles src/boards/<id>.ts (board config + drivers + app) and checks the budget;
@@ -17,6 +18,7 @@ import { ROOT } from "./lib/devs-config.js"
 import { runDevs } from "./lib/devs-cli.js"
 import { BYTECODE_BUDGET_BYTES, buildTarget, inWorkspace } from "./lib/firmware-build.js"
 import { checkFlashInputs } from "./lib/flash-inputs.js"
+import { buildHilImage, hilEntryPath, hilTarget, inHilWorkspace } from "../hil/hil-image.js"
 
 const { plan, problems } = checkFlashInputs(process.argv.slice(2))
 if (!plan) {
@@ -52,8 +54,8 @@ for (const port of [8081, 8082, 8083])
         fail(`127.0.0.1:${port} is in use (a DeviceScript devtools hub, e.g. npm run watch?): the bundle step needs these ports for itself; stop that process and retry`)
 
 // 1. build
-console.log(`\n[1/3] build src/boards/${plan.board}.ts`)
-const built = await buildTarget(plan.board)
+console.log(plan.hil ? `\n[1/3] build the HIL image of ${plan.board} (docs/hil-bench.md)` : `\n[1/3] build src/boards/${plan.board}.ts`)
+const built = plan.hil ? await buildHilImage(plan.board) : await buildTarget(plan.board)
 if (!built.ok) {
     process.stdout.write(built.output)
     fail("build failed")
@@ -65,11 +67,14 @@ if (built.bytes > BYTECODE_BUDGET_BYTES) fail(`bytecode over budget by ${built.b
 // fresh cache entry (it re-downloads entries older than 24 h and patches the board config into a
 // copy), then bundle; the result is copied to .devicescript/bin/.
 console.log(`\n[2/3] bundle runtime + board config + program`)
-const bundleFile = await inWorkspace(async ws => {
+const workspace = plan.hil ? <T>(fn: (ws: string) => Promise<T>) => inHilWorkspace(plan.board, fn) : inWorkspace
+const bundleFile = await workspace(async ws => {
     const cacheDir = join(ws, ".devicescript", "cache")
     mkdirSync(cacheDir, { recursive: true })
     copyFileSync(plan.image, join(cacheDir, plan.runtime.file))
-    const bundle = await runDevs(["bundle", "--board", plan.board, `src/boards/${plan.board}.ts`], { cwd: ws })
+    const bundle = plan.hil
+        ? await runDevs(["bundle", "--board", hilTarget(plan.board), hilEntryPath(plan.board)], { cwd: ws })
+        : await runDevs(["bundle", "--board", plan.board, `src/boards/${plan.board}.ts`], { cwd: ws })
     const m = /writing (\d+) bytes to (\S+)/.exec(bundle.output)
     if (bundle.code !== 0 || !m || /\bfetch https?:/.test(bundle.output) || !existsSync(join(ws, m[2]))) {
         process.stdout.write(bundle.output)

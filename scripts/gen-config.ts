@@ -1,4 +1,5 @@
-// Validates devs.json and writes src/config/devs.gen.ts, the firmware's build-time copy of it.
+// Validates devs.json and writes src/config/devs.gen.ts, the firmware's build-time copy of it,
+// and src/config/build.gen.ts (the git commit; scripts/lib/build-info.ts).
 //   tsx scripts/gen-config.ts          validate + generate
 //   tsx scripts/gen-config.ts --check  validate only
 //   tsx scripts/gen-config.ts --config other/devs.json   validate (and generate from) another file
@@ -6,6 +7,7 @@
 import { writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { ConfigError, loadDevsConfig, renderDevsModule as render, ROOT, DEVS_JSON } from "./lib/devs-config.js"
+import { writeBuildInfo } from "./lib/build-info.js"
 
 const OUT = join(ROOT, "src", "config", "devs.gen.ts")
 
@@ -18,6 +20,7 @@ try {
         const text = render(cfg)
         mkdirSync(join(ROOT, "src", "config"), { recursive: true })
         if (!existsSync(OUT) || readFileSync(OUT, "utf8") !== text) writeFileSync(OUT, text)
+        writeBuildInfo() // src/config/build.gen.ts: the commit, the firmware's software version
     }
 } catch (err) {
     if (err instanceof ConfigError) {

@@ -4,8 +4,9 @@
 //   2. TypeScript type check of the Node side (scripts, tests, bench, and src/ against Node types)
 //   3. DeviceScript compile (and type check against the DeviceScript lib) of every module under src/
 //   4. vitest unit and property tests on Node
-//   5. @devicescript/test suites inside the DeviceScript WASM VM
-//   6. the MQTT attack suite against the system's mosquitto, when it is installed (else: SKIPPED, said
+//   5. the HIL bench against the stand-in board (tests/hil, real time, about 5 min, alone)
+//   6. @devicescript/test suites inside the DeviceScript WASM VM
+//   7. the MQTT attack suite against the system's mosquitto, when it is installed (else: SKIPPED, said
 //      in the summary; .ci/run installs it, and under CI=true a missing mosquitto is a failure)
 // Every step runs even if an earlier one failed (except when devs.json is invalid, since all
 // later steps depend on it). Exits 1 if anything failed. The last line reads
@@ -57,8 +58,10 @@ if (configOk) {
     })
     let unitPassed = 0
     let unitFailed = 0
+    let unitSkipped = 0
     try {
         const r = JSON.parse(readFileSync(report, "utf8"))
+        unitSkipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
         unitPassed = r.numPassedTests
         unitFailed = r.numFailedTests + (r.numTotalTestSuites > 0 && r.success === false && r.numFailedTests === 0 ? 1 : 0)
     } catch {
@@ -66,10 +69,35 @@ if (configOk) {
     }
     if (vit.status !== 0 && unitFailed === 0) unitFailed = 1
     if (unitPassed === 0) unitFailed = Math.max(unitFailed, 1) // ran no test: a failure
-    console.log(`unit: ${unitPassed} passed, ${unitFailed} failed`)
+    console.log(`unit: ${unitPassed} passed, ${unitFailed} failed${unitSkipped ? `, ${unitSkipped} SKIPPED (see the reasons printed above)` : ""}`)
     passed += unitPassed
     failed += unitFailed
     if (unitFailed) failures.push("vitest")
+
+    // The HIL bench against the stand-in board: real time, alone on the machine (after vitest).
+    console.log("\n=== HIL bench (stand-in board, real time)")
+    const hilReport = join(mkdtempSync(join(tmpdir(), "vitest-hil-")), "report.json")
+    const hil = spawnSync(bin("vitest"), ["run", "--config", "vitest.hil.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${hilReport}`], {
+        cwd: ROOT,
+        stdio: "inherit",
+    })
+    let hilPassed = 0
+    let hilFailed = 0
+    let hilSkipped = 0
+    try {
+        const r = JSON.parse(readFileSync(hilReport, "utf8"))
+        hilPassed = r.numPassedTests
+        hilSkipped = r.numPendingTests ?? 0
+        hilFailed = r.numFailedTests + (r.success === false && r.numFailedTests === 0 ? 1 : 0)
+    } catch {
+        hilFailed = 1
+    }
+    if (hil.status !== 0 && hilFailed === 0) hilFailed = 1
+    if (hilPassed === 0) hilFailed = Math.max(hilFailed, 1)
+    console.log(`HIL: ${hilPassed} passed, ${hilFailed} failed${hilSkipped ? `, ${hilSkipped} SKIPPED (the bench's own timing stayed past its jitter bound: a loaded machine; see SKIPPED lines above)` : ""}`)
+    passed += hilPassed
+    failed += hilFailed
+    if (hilFailed) failures.push("HIL bench")
 
     console.log("\n=== DeviceScript VM tests")
     const vm = await runVmTests()

@@ -1,6 +1,6 @@
 // npm run sim -- <scenario.json> [--out DIR] [--speed max|realtime] [--broker mqtt[s]://[USER[:PASS]@]HOST[:PORT]] [--mqtt-prefix P]
-// Runs a scenario against the real firmware bytecode and writes trace.csv, summary.json and
-// plot.svg. Exit code: 0 all expectations passed, 1 an expectation failed (or the firmware
+// Runs a scenario against the real firmware bytecode and writes trace.csv, summary.json plot.svg
+// and report.html (open it in a browser; it works offline). Exit code: 0 all expectations passed, 1 an expectation failed (or the firmware
 // panicked), 2 bad arguments or an invalid scenario.
 import { mkdirSync, writeFileSync } from "node:fs"
 import { basename, join, resolve } from "node:path"
@@ -15,6 +15,7 @@ import { plotSvg } from "./plot"
 import { loadScenarioOrExit } from "./scenario/load"
 import { ScenarioError } from "./scenario/types"
 import { summarize, toCsv } from "./trace"
+import { reportHtml, runMarkers } from "./report/html"
 
 export const DEFAULT_SCENARIO = join(ROOT, "sim", "scenarios", "outlet-overload-1.5.json")
 const USAGE =
@@ -102,6 +103,8 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(join(out, "trace.csv"), toCsv(run.rows, scenario.config.outlets.count))
     writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
     writeFileSync(join(out, "plot.svg"), await plotSvg(scenario.name, run.rows, scenario.config.outlets.count))
+    const report = join(out, "report.html")
+    writeFileSync(report, reportHtml([{ label: "simulator", scenario, rows: run.rows, summary, markers: runMarkers(scenario, run) }]))
     if (run.vmLog.length) writeFileSync(join(out, "firmware.log"), run.vmLog.join("\n") + "\n")
 
     console.log(`ran ${scenario.durationS} s in ${summary.wall_s} s (${summary.real_time_factor}x real time)`)
@@ -110,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
     for (const w of summary.warnings) console.log(`warning: ${w}`)
     for (const x of summary.expectations) console.log(`${x.pass ? "PASS" : "FAIL"} ${x.name} (${x.detail})`)
     console.log(`results: ${join(out, "trace.csv")}, summary.json, plot.svg`)
+    console.log(`report: ${report}`)
     const panicked = run.warnings.some(w => w.startsWith("firmware panic"))
     return summary.passed && !panicked ? 0 : 1
 }

@@ -1,8 +1,9 @@
 // The closed loop: the firmware bytecode in the DeviceScript VM, a jacdac-ts bus, the plant's
 // servers and the pure plant model, all on one virtual clock, driven by a scenario.
+import type { JDBus } from "jacdac-ts"
 import { bridge, createBus } from "./bus"
 import { connectHub } from "./tcp-link"
-import { createClock, trackedVmTimers } from "./clock"
+import { createClock, trackedVmTimers, type Clock } from "./clock"
 import {
     initialPlant,
     mergePlantParams,
@@ -60,6 +61,8 @@ export interface SimRun {
     restarts: Restart[]
     /** The firmware's loop health (v2h_status), the worst figure of any boot in the run; undefined before it reported. */
     loopHealth?: LoopHealthFigures
+    /** Set when an external driver stopped the run (RunContext.abort). */
+    aborted?: string
 }
 export type { LoopHealthFigures }
 
@@ -85,6 +88,25 @@ export interface SimOptions {
     flash?: Uint8Array
     /** Called with every line the VM prints (also those not kept). */
     onVmLog?: (line: string) => void
+    /** ...or the firmware is behind another link (the HIL bench: a serial port, a hub): connects the bus, returns a disconnect. */
+    connect?: (bus: JDBus) => Promise<() => void>
+    /** Called once the bus, the plant's servers and the link are up, before t = 0 (the HIL bench pins roles and watches the link). */
+    onStart?: (run: RunContext) => void
+    /** Real-time runs: called after every paced step with how far virtual time lags the wall clock (ms; < 0 = ahead). */
+    onPace?: (lagMs: number, nowMs: number) => void
+    /** A firmware_restart event when the firmware is not in the in-process VM (the bench resets the board). */
+    restartFirmware?: () => Promise<void>
+}
+
+/** What a run exposes to an external driver (the HIL bench). */
+export interface RunContext {
+    bus: JDBus
+    clock: Clock
+    servers: PlantServers
+    /** Marks a condition in the trace's injected_faults column (e.g. "link_lost"). */
+    setInjected(name: string, active: boolean): void
+    /** Ends the run now; simulate() resolves with run.aborted = reason. */
+    abort(reason: string): void
 }
 
 /** The simulated charger's device id (MQTT's default topic prefix is charger/<device id>). */
@@ -108,7 +130,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const servers = new PlantServers(bus, outletCount)
     const vmLog: string[] = []
     const warnings: string[] = []
-    if (!opts.bytecode === (opts.hubPort === undefined)) throw new Error("simulate: give either bytecode or hubPort")
+    if ([opts.bytecode, opts.hubPort, opts.connect].filter(x => x !== undefined).length !== 1)
+        throw new Error("simulate: give one of bytecode, hubPort or connect")
     // The flash lives on the host, so that settings survive a restart into a fresh VM.
     let flash = opts.flash ?? new Uint8Array(0)
     /** Every firmware restart of the run, with why (scenario event or panic code). */
@@ -138,7 +161,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         })
     }
     let vm = opts.bytecode ? await makeVm() : undefined
-    let unlink = vm ? bridge(bus, vm, clock) : await connectHub(bus, opts.hubPort)
+    let unlink = vm ? bridge(bus, vm, clock) : opts.connect ? await opts.connect(bus) : await connectHub(bus, opts.hubPort)
 
     let plant: PlantState = initialPlant(params, {
         socPct: scenario.initial.socPct,
@@ -154,6 +177,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
 
     // The firmware's control surface, as a gateway sees it.
     const control = new ChargerControlClient(bus, () => clock.now / 1000)
+    // Firmware outside the process (the HIL bench) restarts without telling: look for its service every poll.
+    if (!vm) control.firmwareRestarted()
 
     /**
      * The program starts again from flash (settings kept), as after a watchdog or panic reset of
@@ -208,7 +233,10 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
                 // Like a watchdog or panic restart on the board: the program starts again from
                 // flash (settings kept), the outputs it drove drop to their safe state.
                 if (vm) restartFirmware("scenario firmware_restart")
-                else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
+                else if (opts.restartFirmware) {
+                    control.firmwareRestarted() // found again once the restarted program announces it
+                    await opts.restartFirmware()
+                } else warnings.push(`/events/${ev.index}: firmware_restart needs the in-process VM`)
                 break
             case "reset_faults":
                 await control.clearFaults()
@@ -241,10 +269,13 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
 
     // Plant step: relays from the firmware's commands, physics, then the meters.
     const stepMs = PLANT_STEP_MS
+    const watchdogMs = scenario.config.powerStage.commandTimeoutMs
     let stepCount = 0
     // Quiet: the step's only asynchronous work is the reports it sends (see sim/clock.ts).
     clock.setQuietInterval(() => {
         stepCount++
+        if (servers.checkWatchdog(bus.timestamp, watchdogMs))
+            warnings.push(`power-stage watchdog: no inverter command for ${watchdogMs} ms at ${(clock.now / 1000).toFixed(2)} s: the inverter ceased to energise`)
         const relayCmd = servers.relays.map((_, i) => servers.relayCommand(i))
         const inv = servers.inverterCommand()
         plant = stepPlant(params, plant, stepMs / 1000, {
@@ -309,6 +340,14 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     // Like a gateway: tell the firmware the local time of day once its control surface is up.
     const todS = scenario.initial.timeOfDayS
     void control.setTimeOfDay(() => Math.floor((todS + clock.now / 1000) % 86400))
+    let aborted: string | undefined
+    opts.onStart?.({
+        bus,
+        clock,
+        servers,
+        setInjected: (name, active) => (active ? injected.add(name) : injected.delete(name)),
+        abort: reason => (aborted ??= reason),
+    })
     if (vm) deploy(vm, opts.bytecode!)
     sample()
 
@@ -316,12 +355,13 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     // As fast as possible, or paced so that virtual time follows the wall clock.
     const realtime = opts.speed === "realtime" || !vm
     const wallStart = performance.now()
-    while (clock.now < endMs) {
+    while (clock.now < endMs && aborted === undefined) {
         const step = Math.min(realtime ? REALTIME_CHUNK_MS : CHUNK_MS, endMs - clock.now)
         await clock.runUntil(clock.now + step)
         if (clock.now % CHUNK_MS === 0) opts.onProgress?.(clock.now / 1000, scenario.durationS)
         if (realtime) {
             const ahead = clock.now - (performance.now() - wallStart)
+            opts.onPace?.(-ahead, clock.now)
             // Behind the wall clock (a loaded machine): still let Node deliver socket events
             // between chunks, or the firmware's sockets time out while virtual time catches up.
             await new Promise(r => (ahead > 0 ? setTimeout(r, ahead) : setImmediate(r)))
@@ -347,6 +387,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         heap: { samples: heapSamples, overall: vm?.heap.overall() },
         restarts,
         loopHealth: control.loopHealth(),
+        aborted,
     }
 }
 

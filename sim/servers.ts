@@ -6,6 +6,7 @@ import {
     ButtonServer,
     JDServerServiceProvider,
     JDServiceServer,
+    type Packet,
     RelayReg,
     SRV_RELAY,
     type JDRegisterServer,
@@ -75,6 +76,21 @@ function registerValues<T extends unknown[]>(reg: JDRegisterServer<T>): T {
     return values
 }
 
+/**
+ * The V2H inverter's server with the power-stage contract's command watchdog
+ * (docs/power-stage.md): it notes every command-register write of the controller; silence longer
+ * than powerStage.commandTimeoutMs makes it cease to energise (see PlantServers.checkWatchdog).
+ */
+class InverterServer extends JDServiceServer {
+    /** Bus time (ms) of the last write to a command register; undefined until the first. */
+    lastCommandMs: number | undefined
+    override async handlePacket(pkt: Packet) {
+        if (pkt.isRegisterSet && pkt.registerIdentifier >= REG_INV_POWER_COMMAND && pkt.registerIdentifier <= REG_INV_ISLAND_ENABLED)
+            this.lastCommandMs = this.timestamp
+        return super.handlePacket(pkt)
+    }
+}
+
 export class PlantServers {
     // Meters and the battery are plain servers that report when the plant says so (no
     // self-streaming), so that a "stale" fault really silences them.
@@ -90,7 +106,7 @@ export class PlantServers {
     // Until a firmware drives them (services/v2h-inverter.md defaults): conversion ceased, no
     // power, contactor and grid relay open, the home on the grid (the transfer contact's rest
     // position), no islanding.
-    readonly inverter = new JDServiceServer(CODES.srvInverter, {
+    readonly inverter = new InverterServer(CODES.srvInverter, {
         registerValues: [
             // jacdac-ts packs bools as numbers
             { code: REG_INV_READING, values: [0, 0, 0, 0, 0, 0] },
@@ -211,11 +227,42 @@ export class PlantServers {
     outputsToRestartState() {
         for (const r of this.relays) r.register(REG_RELAY_ACTIVE).setValues([false], true)
         this.outletSupply.register(REG_RELAY_ACTIVE).setValues([false], true)
+        this.inverterCeases()
+    }
+
+    /**
+     * The inverter without a controller (services/v2h-inverter.md): conversion ceases, 0 W, the DC
+     * contactor opens, islanding is withdrawn and the transfer contact drops back to the grid.
+     */
+    inverterCeases() {
         this.inverter.register(REG_INV_CEASE_ENERGIZE).setValues([1], true)
         this.inverter.register(REG_INV_POWER_COMMAND).setValues([0], true)
         this.inverter.register(REG_INV_CONTACTOR_COMMAND).setValues([0], true)
         this.inverter.register(REG_INV_ISLAND_ENABLED).setValues([0], true)
         this.inverter.register(REG_INV_TRANSFER_COMMAND).setValues([0], true)
+    }
+
+    /** Whether the inverter has ceased to energise on command silence (until the next command). */
+    watchdogTripped = false
+
+    /**
+     * The power stage's watchdog: once the controller has commanded it, a silence longer than
+     * timeoutMs drops the inverter to what it does when its link is lost (inverterCeases:
+     * 0 W, DC contactor open). Returns true at the moment it trips. A later command re-arms it;
+     * the inverter does not re-energise by itself (the dropped registers stay dropped until the
+     * controller writes them again).
+     */
+    checkWatchdog(nowMs: number, timeoutMs: number): boolean {
+        const last = this.inverter.lastCommandMs
+        if (last === undefined) return false
+        if (this.watchdogTripped) {
+            if (nowMs - last < timeoutMs) this.watchdogTripped = false
+            return false
+        }
+        if (nowMs - last <= timeoutMs) return false
+        this.watchdogTripped = true
+        this.inverterCeases()
+        return true
     }
 
     /** Presses or releases the e-stop: the down/up event, and the reading pushed at once. */

@@ -7,14 +7,9 @@
 // path. Nothing here decides anything about the charger.
 //
 // Not @devicescript/net's MQTTClient: it buffered whole packets (5,000 bytes: PANIC 60004) and
-// mis-framed packets of 16 KB+.
-// Topics (docs/mqtt.md): <prefix>/status (retained), <prefix>/status/online (retained, last will),
-// <prefix>/telemetry, <prefix>/event, <prefix>/cmd (commands, JSON). Robustness: docs/mqtt-robustness.md.
-// Extension points (e.g. Home Assistant discovery): subscribe(topic, handler) before the link
-// starts adds an exact topic and its handler; publishRetained(topic, payload) queues a retained
-// message, sent one per loop turn while connected; onConnected(fn) runs after every CONNACK.
-//
-// Every handler is wrapped: an exception in the VM panics (restarts) the device.
+// mis-framed packets of 16 KB+. Topics: docs/mqtt.md; robustness: docs/mqtt-robustness.md. Extension
+// points, used by Home Assistant discovery (hems-ha.ts): subscribe(topic, handler) before the link
+// starts, onConnected(fn) after every CONNACK. Every handler is wrapped: an exception panics the VM.
 import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 import { deleteSetting, readSetting } from "@devicescript/settings"
@@ -26,10 +21,11 @@ import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolv
 import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems/messages"
 import { ProtectionEvent } from "./core/outlets/io"
 import { V2hEvent } from "./core/v2h/io"
-import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodeSubscribe } from "./core/hems/mqtt-codec"
+import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodePublishHeader, encodeSubscribe, jsonPieces } from "./core/hems/mqtt-codec"
 import { MqttDecoder } from "./core/hems/mqtt-decoder"
 import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
 import { RateLimit } from "./core/hems/rate-limit"
+import { HaAnnouncer } from "./hems-ha"
 import { linkDoc, oversizeDoc, rateLimitedDoc } from "./core/hems/link-messages"
 
 const M = DEVS.mqtt
@@ -50,15 +46,8 @@ const UNITS_PACKET = 4
 const UNITS_COMMAND = 40
 /** The socket's backlog is summed every this many reads (the sum walks the socket's queue). */
 const BACKLOG_CHECK_READS = 8
-/** Retained messages queued by publishRetained (e.g. discovery configs), at most. */
-const RETAINED_QUEUE_MAX = 32
 
 export type TopicHandler = (payload: Buffer, retain: boolean) => void
-
-interface Retained {
-    topic: string
-    payload: string
-}
 
 export class HemsMqtt {
     private settings: MqttSettings = null
@@ -70,11 +59,12 @@ export class HemsMqtt {
     private readonly limiter = new RateLimit(H.commandsPerS, H.commandBurst)
     private readonly backoff = new Backoff(M)
     private readonly events = new BoundedQueue<string>(M.eventQueueMax)
-    private readonly retained = new BoundedQueue<Retained>(RETAINED_QUEUE_MAX)
     private readonly schedule = new TelemetrySchedule(M.telemetryPeriodMs)
     private readonly extraTopics: string[] = []
     private readonly extraHandlers: TopicHandler[] = []
     private readonly connectedHooks: (() => void)[] = []
+    /** Home Assistant discovery (null when the mqttHa setting switches it off). */
+    private ha: HaAnnouncer = null
     private statusDirty = true
     private loopCommand = -1 // index in Controller.loops (common/loop-health.ts)
     private rxBacklogPeakBytes = 0
@@ -91,14 +81,9 @@ export class HemsMqtt {
         this.extraHandlers.push(handler)
     }
 
-    /** Runs after every accepted CONNACK (e.g. to queue discovery messages with publishRetained). */
+    /** Runs after every accepted CONNACK (e.g. to restart the discovery announcement). */
     onConnected(fn: () => void) {
         this.connectedHooks.push(fn)
-    }
-
-    /** Queues a retained message; sent one per loop turn while connected (in order). */
-    publishRetained(topic: string, payload: string) {
-        if (this.enabled) this.retained.push({ topic: topic, payload: payload })
     }
 
     /** Queues an outlet-protection event for `<prefix>/event`. */
@@ -153,12 +138,17 @@ export class HemsMqtt {
         if (!s.host) {
             this.enabled = false
             while (this.events.shift() !== undefined) {}
-            while (this.retained.shift() !== undefined) {}
             this.log("no broker configured (setting mqttHost): HEMS link off")
             return
         }
         this.settings = s
         this.topics = mqttTopics(s.prefix)
+        if (s.haDiscovery) {
+            const ha = new HaAnnouncer(s, ds.deviceIdentifier("self"))
+            this.ha = ha
+            this.subscribe(ha.birthTopic, (payload, retain) => ha.onBirth(payload, retain))
+            this.onConnected(() => ha.restart())
+        }
         this.decoder = new MqttDecoder(this.subscribedTopics(), H.maxPayloadBytes)
         this.log(`HEMS link on ${s.tls ? "TLS" : "plain TCP"}, topics under ${s.prefix}/`)
         // Loop health: command handling is timed like the ticks (budget: one V2H tick).
@@ -308,7 +298,14 @@ export class HemsMqtt {
         await this.sock.send(pkt)
     }
 
-    /** Publishes what is due: status and telemetry, events, one queued retained message. */
+    /** Publishes a JSON document in pieces (no buffer of the whole document: the heap fragments). */
+    private async writeDoc(topic: string, doc: any, retain: boolean) {
+        const pieces = jsonPieces(doc)
+        await this.write(encodePublishHeader(topic, pieces.reduce((n, p) => n + p.length, 0), retain))
+        for (const p of pieces) await this.write(p)
+    }
+
+    /** Publishes what is due: status and telemetry, events, the next discovery config. */
     private async pump() {
         const now = ds.millis()
         const tele = this.schedule.due(now)
@@ -316,11 +313,11 @@ export class HemsMqtt {
             this.statusDirty = false
             const status = this.controller.statusJson(now)
             status.mqtt = this.linkFigures()
-            await this.write(encodePublish(this.topics.status, JSON.stringify(status), true))
+            await this.writeDoc(this.topics.status, status, true)
             if (tele) {
                 const doc = telemetryDoc(status, now, this.events.dropped)
                 doc.mqtt = status.mqtt
-                await this.write(encodePublish(this.topics.telemetry, JSON.stringify(doc), false))
+                await this.writeDoc(this.topics.telemetry, doc, false)
             }
         }
         // Taken off the queue before the write: a write that fails loses that one event (QoS 0)
@@ -330,8 +327,10 @@ export class HemsMqtt {
             if (ev === undefined) break
             await this.write(encodePublish(this.topics.event, ev, false))
         }
-        const r = this.retained.shift()
-        if (r !== undefined) await this.write(encodePublish(r.topic, r.payload, true))
+        if (this.ha) {
+            const c = this.ha.next()
+            if (c) await this.write(encodePublish(c.topic, c.payload, true))
+        }
     }
 
     private linkFigures(): any {
@@ -384,10 +383,11 @@ export class HemsMqtt {
         }
         const loops = this.controller.loops
         loops.start(this.loopCommand, now)
-        const reason = this.controller.command(payload.toString(), now)
+        const r = this.controller.handle(payload.toString(), now)
+        const reason = r.error
         loops.end(this.loopCommand, ds.millis())
         if (reason) this.log("command rejected: " + reason)
-        this.queueEvent(commandEventDoc(reason, now))
+        this.queueEvent(commandEventDoc(reason, now, r.id))
         return true
     }
 }

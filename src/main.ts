@@ -145,6 +145,9 @@ estop.binding().subscribe(bound => {
 const written: boolean[] = relays.map(() => null)
 const inverterWrites = controller.inverterWrites
 let supplyWritten: boolean = null
+// The power stage's watchdog (docs/power-stage.md) feeds on our commands: the power command goes
+// out at least every powerStage.keepaliveMs, also unchanged.
+let invPowerAtMs = NEVER_MS
 
 // Actuators are written on change, and again whenever their role (re)binds (a server that
 // restarted gets its state again). Not periodically: every register write is a bus round trip,
@@ -196,11 +199,18 @@ async function writeInverter() {
     for (let k = 0; k < inverterWrites.count; k++) {
         const w = inverterWrites.writes[k]
         if (w.register === "contactor") await inverter.contactorCommand.write(w.on)
-        else if (w.register === "power") await inverter.powerCommand.write(w.powerW)
+        else if (w.register === "power") {
+            invPowerAtMs = ds.millis()
+            await inverter.powerCommand.write(w.powerW)
+        }
         else if (w.register === "island") await inverter.islandEnabled.write(w.on)
         else if (w.register === "grid_relay") await inverter.gridRelayCommand.write(w.on)
         else if (w.register === "transfer") await inverter.transferCommand.write(w.on)
         else await inverter.ceaseEnergize.write(w.on)
+    }
+    if (ds.millis() - invPowerAtMs >= DEVS.powerStage.keepaliveMs) {
+        invPowerAtMs = ds.millis()
+        await inverter.powerCommand.write(Math.round(v2h.status.commandW))
     }
 }
 

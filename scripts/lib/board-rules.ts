@@ -172,7 +172,8 @@ const CHARGER_REQUIRED: Record<string, string[]> = {
     dcContactor: ["pin", "pinFeedback"],
     gridRelay: ["pin", "pinFeedback"],
     transferContact: ["pin", "pinFeedback"],
-    inverterUart: ["pinTX", "pinRX", "baud"],
+    // inverterUart: optional (older board files): the power stage is reached over the Jacdac bus (jacdac.pin).
+    inverterUart: [],
     dcMonitor: ["chip", "address", "shuntOhms", "maxCurrentA", "busDividerRatio", "pollMs"],
     outletMeter: ["chip", "address", "voltageDividerRatio", "outlet1", "outlet2", "pollMs"],
     heatsinkTemp: ["chip", "address", "pollMs"],
@@ -221,6 +222,10 @@ export function checkBoard(board: unknown): BoardProblem[] {
     else if (!chip) add("/archId", "unknown-chip", `archId ${JSON.stringify(archId)} is not a chip these rules know (${Object.keys(CHIPS).join(", ")})`)
     for (const k of ["id", "devName", "productId"])
         if (board[k] === undefined) add("/" + k, "required-key", "required key is missing")
+    // The board reaches its power stage (vehicle link, inverter) as a Jacdac device on its own
+    // Jacdac bus (docs/power-stage.md): every board names that bus's pin.
+    if (board.jacdac === undefined) add("/jacdac", "required-key", "required section is missing (the Jacdac bus to the power stage: { \"pin\": <GPIO> })")
+    else if (isObj(board.jacdac) && board.jacdac.pin === undefined) add("/jacdac/pin", "required-key", "required key is missing (the Jacdac bus GPIO)")
     if (typeof board.productId === "string" && !/^0x3[0-9a-f]{7}$/i.test(board.productId))
         add("/productId", "bad-value", `productId ${JSON.stringify(board.productId)} must be a hex number 0x3xxxxxxx`)
 
@@ -329,7 +334,9 @@ export function checkBoard(board: unknown): BoardProblem[] {
                                     }
                             }
                 }
-                for (const sk of Object.keys(CHARGER_SECTIONS)) if (v[sk] === undefined && !CHARGER_OPTIONAL.includes(sk)) add(`${p}/${sk}`, "required-key", "required key is missing")
+                for (const sk of Object.keys(CHARGER_SECTIONS))
+                    if (v[sk] === undefined && CHARGER_REQUIRED[sk].length && !CHARGER_OPTIONAL.includes(sk))
+                        add(`${p}/${sk}`, "required-key", "required key is missing")
             }
         } else if (k.startsWith("#")) {
             // comment
@@ -353,6 +360,15 @@ export function checkBoard(board: unknown): BoardProblem[] {
             if (chip.flash.includes(u.pin)) add(u.path, "flash-pin", `GPIO${u.pin} is wired to the module's SPI flash on the ${chip.name}`)
             if ((u.kind === "out" || u.kind === "io") && chip.inputOnly.includes(u.pin) && !u.path.startsWith("/pins/"))
                 add(u.path, "input-only-pin", `GPIO${u.pin} is input-only on the ${chip.name} (no output driver); it cannot drive this output`)
+            // The Jacdac bus idles high through its pull-up, and any device on it may hold it low:
+            // on a strapping pin either can select the wrong boot mode (or, on the ESP32's GPIO12,
+            // a 1.8 V flash supply).
+            if (u.path === "/jacdac/pin" && chip.strapping.includes(u.pin))
+                add(
+                    u.path,
+                    "strapping-pin-bus",
+                    `GPIO${u.pin} is a strapping pin on the ${chip.name} (${chip.strapping.join(", ")}): the Jacdac bus's pull-up and the devices on it would set its level at reset`,
+                )
             if (u.kind === "out" && chip.strapping.includes(u.pin))
                 add(
                     u.path,

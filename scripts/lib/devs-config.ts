@@ -39,6 +39,11 @@ function crossChecks(c: any): string[] {
     if (s.defaultPct < s.minPct || s.defaultPct > s.maxPct)
         out.push(`/socFloor/defaultPct = ${s.defaultPct}: must lie within minPct..maxPct (${s.minPct}..${s.maxPct})`)
     out.push(...v2hChecks(c.v2h), ...gridChecks(c.grid), ...mqttChecks(c.mqtt))
+    const ps = c.powerStage
+    if (!(ps.commandTimeoutMs >= 2 * ps.keepaliveMs))
+        out.push(`/powerStage/commandTimeoutMs = ${ps.commandTimeoutMs}: must be at least twice keepaliveMs (${ps.keepaliveMs}), so that one lost keepalive does not stop the inverter`)
+    if (!(ps.keepaliveMs >= k.v2hMs))
+        out.push(`/powerStage/keepaliveMs = ${ps.keepaliveMs}: must not be shorter than the V2H tick (ticks.v2hMs = ${k.v2hMs}), which sends it`)
     return out
 }
 
@@ -46,11 +51,12 @@ function mqttChecks(m: any): string[] {
     const out: string[] = []
     if (!(m.backoffMinMs <= m.backoffMaxMs))
         out.push(`/mqtt/backoffMinMs = ${m.backoffMinMs}: must not exceed backoffMaxMs (${m.backoffMaxMs})`)
-    const p: string = m.defaultPrefix
-    const bad = [...p].find(ch => !/[A-Za-z0-9_\-\/]/.test(ch))
-    if (bad !== undefined) out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: character ${JSON.stringify(bad)} not allowed (letters, digits, -, _, /)`)
-    else if (p.startsWith("/") || p.endsWith("/") || p.includes("//"))
-        out.push(`/mqtt/defaultPrefix = ${JSON.stringify(p)}: no empty topic level (no leading, trailing or double /)`)
+    for (const [path, p] of [["/mqtt/defaultPrefix", m.defaultPrefix], ["/mqtt/homeAssistant/defaultPrefix", m.homeAssistant.defaultPrefix]] as [string, string][]) {
+        const bad = [...p].find(ch => !/[A-Za-z0-9_\-\/]/.test(ch))
+        if (bad !== undefined) out.push(`${path} = ${JSON.stringify(p)}: character ${JSON.stringify(bad)} not allowed (letters, digits, -, _, /)`)
+        else if (p.startsWith("/") || p.endsWith("/") || p.includes("//"))
+            out.push(`${path} = ${JSON.stringify(p)}: no empty topic level (no leading, trailing or double /)`)
+    }
     return out
 }
 

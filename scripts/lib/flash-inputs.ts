@@ -48,10 +48,12 @@ export interface FlashPlan {
     esptool: string[]
     baud: number
     dryRun: boolean
+    /** Flash the board's HIL image (hil/hil-image.ts) instead of the product image. */
+    hil: boolean
 }
 
 export const USAGE =
-    "usage: npm run flash -- --board <id> --port <serial device> [--image <runtime .bin>] [--esptool <cmd>] [--baud <n>] [--dry-run]"
+    "usage: npm run flash -- --board <id> --port <serial device> [--image <runtime .bin>] [--esptool <cmd>] [--baud <n>] [--hil] [--dry-run]"
 
 /** An ESP image (bootloader at its offset) starts with the magic byte 0xE9 (ESP-IDF image format). */
 const ESP_IMAGE_MAGIC = 0xe9
@@ -89,6 +91,7 @@ export function checkFlashInputs(argv: string[], env: NodeJS.ProcessEnv = proces
                 esptool: { type: "string" },
                 baud: { type: "string" },
                 "dry-run": { type: "boolean" },
+                hil: { type: "boolean" },
             },
             strict: true,
             allowPositionals: false,
@@ -156,6 +159,7 @@ export function checkFlashInputs(argv: string[], env: NodeJS.ProcessEnv = proces
             esptool: tool.cmd,
             baud,
             dryRun: !!values["dry-run"],
+            hil: !!values.hil,
         },
     }
 }

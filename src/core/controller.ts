@@ -18,7 +18,7 @@
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../config/devs.gen"
 import { isFiniteNumber } from "./common/num"
-import { HemsCommand, parseCommand, validateCommand } from "./hems/command"
+import { CommandResult, HemsCommand, parseCommand, validateCommand } from "./hems/command"
 import { OutletProtection } from "./outlets/protection"
 import { ProtectionInput, ProtectionStatus } from "./outlets/io"
 import { V2hSupervisor } from "./v2h/supervisor"
@@ -33,6 +33,29 @@ export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "o
 /** A reading rounded to 1/scale, or null when it is not a finite number. */
 function measured(x: number, scale: number): number {
     return isFiniteNumber(x) ? Math.round(x * scale) / scale : null
+}
+
+/** What the status document says about the vehicle (ECHONET Lite 0xC7 is derived from it). */
+export type VehicleLink = "none" | "connected" | "chargeable" | "dischargeable" | "both"
+
+/**
+ * The vehicle as the last battery reading shows it: no fresh reading (v2h.readingTimeoutMs) means
+ * no vehicle on the link; otherwise what the vehicle allows now (its max charge / discharge current).
+ */
+export function vehicleLink(m: V2hInput, nowMs: number, readingTimeoutMs: number): VehicleLink {
+    if (!m || !isFiniteNumber(m.batteryAtMs) || nowMs - m.batteryAtMs > readingTimeoutMs) return "none"
+    const chg = isFiniteNumber(m.maxChargeCurrentA) && m.maxChargeCurrentA > 0
+    const dis = isFiniteNumber(m.maxDischargeCurrentA) && m.maxDischargeCurrentA > 0
+    if (chg && dis) return "both"
+    if (chg) return "chargeable"
+    if (dis) return "dischargeable"
+    return "connected"
+}
+
+/** The result of one command payload: why it was refused ("" = applied), and its "id" if it had one. */
+export interface CommandOutcome {
+    error: string
+    id: string
 }
 
 export class Controller {
@@ -136,9 +159,14 @@ export class Controller {
 
     /** A command payload (JSON text). Returns "" when applied, else why it was rejected (nothing changed). */
     command(text: string, nowMs: number): string {
-        const r = parseCommand(text, this.cfg)
-        if (r.error) return r.error
-        return this.apply(r.command, nowMs)
+        return this.handle(text, nowMs).error
+    }
+
+    /** As command(), and also returns the command's correlation "id" (echoed in the result event). */
+    handle(text: string, nowMs: number): CommandOutcome {
+        const r: CommandResult = parseCommand(text, this.cfg)
+        if (r.error) return { error: r.error, id: r.id }
+        return { error: this.apply(r.command, nowMs), id: r.id }
     }
 
     /** An already parsed command object (e.g. decoded by a gateway). Same rules as command(). */
@@ -197,6 +225,18 @@ export class Controller {
             last_fault: v.lastFault,
             last_fault_age_s: v.lastFault === "none" ? 0 : Math.round((nowMs - v.lastFaultAtMs) / 1000),
             loops: this.loops.json(),
+            // Whole Wh: exact in JSON up to ~10 MWh (about 7 significant digits), coarser beyond.
+            energy_discharged_wh: Math.floor(this.energy.wh[0]),
+            energy_charged_wh: Math.floor(this.energy.wh[1]),
+            energy_outlets_wh: Math.floor(this.energy.wh[2]),
+            // For gateways (ECHONET Lite 0x027E): the vehicle on the link and the currents it allows
+            // now, the rated inverter power, whether export to the grid is allowed (the energy
+            // counters are the energy_*_wh above).
+            vehicle: vehicleLink(m, nowMs, this.cfg.v2h.readingTimeoutMs),
+            max_charge_a: m ? measured(m.maxChargeCurrentA, 10) : null,
+            max_discharge_a: m ? measured(m.maxDischargeCurrentA, 10) : null,
+            rated_power_w: this.cfg.v2h.ratedPowerW,
+            reverse_flow_allowed: this.cfg.v2h.reverseFlowAllowed,
         }
     }
 }

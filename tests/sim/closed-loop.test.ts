@@ -1,14 +1,17 @@
 // Closed-loop tests: the real firmware bytecode in the DeviceScript VM against the plant,
 // through the scenarios users run. Assertions are on the trace and the trip events, never on
 // log text.
-import { readdirSync } from "node:fs"
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ROOT } from "../../scripts/lib/devs-config"
 import { simulate, type SimRun } from "../../sim/engine"
 import { buildFirmware } from "../../sim/firmware"
 import { loadScenario } from "../../sim/scenario/load"
 import { summarize, toCsv, type TraceRow } from "../../sim/trace"
+import { reportHtml, runMarkers } from "../../sim/report/html"
+import { headlessUnavailable, launchHeadless, type Headless } from "../helpers/headless"
+import { checkReportPage, PANEL_TITLES } from "../helpers/report-page"
 
 const DIR = join(ROOT, "sim", "scenarios")
 const runs = new Map<string, Promise<SimRun>>()
@@ -37,6 +40,8 @@ describe("scenario library", () => {
         const s = summarize(r.scenario, r.rows, r.trips, r)
         expect(s.expectations.filter(x => !x.pass)).toEqual([])
         expect(r.warnings.filter(w => w.includes("panic"))).toEqual([])
+        // The firmware's keepalive feeds the power stage's command watchdog in every scenario.
+        expect(r.warnings.filter(w => w.includes("watchdog"))).toEqual([])
         expect(r.rows.length).toBe(Math.floor((r.scenario.durationS * 1000) / r.scenario.traceIntervalMs) + 1)
     })
 })
@@ -231,4 +236,32 @@ describe("V2H end to end", () => {
             "reserve_pct = 60: must be below the charge limit (50 %)",
         ])
     })
+})
+
+const noBrowser = headlessUnavailable()
+if (noBrowser) console.warn(noBrowser)
+describe.skipIf(!!noBrowser)("report.html of every library scenario", () => {
+    let browser: Headless | undefined
+    afterAll(async () => {
+        await browser?.close()
+    })
+    it("renders offline in headless Chromium with every plot and no console error (one browser for all)", async () => {
+        browser = await launchHeadless()
+        const out = join(ROOT, "out", "test-report", "scenarios")
+        mkdirSync(out, { recursive: true })
+        const files = readdirSync(DIR).filter(f => f.endsWith(".json"))
+        const bad: Record<string, unknown> = {}
+        for (const f of files) {
+            const r = await run(f)
+            const summary = summarize(r.scenario, r.rows, r.trips, r)
+            const file = join(out, f.replace(/\.json$/, ".html"))
+            writeFileSync(file, reportHtml([{ label: "simulator", scenario: r.scenario, rows: r.rows, summary, markers: runMarkers(r.scenario, r) }]))
+            const c = await checkReportPage(browser, file)
+            const missing = PANEL_TITLES.filter(t => !c.titles.includes(t))
+            if (c.problems.length || c.blocked.length || !c.ready || c.error || missing.length || !(c.datasets.power > 1 && c.datasets.states > 1))
+                bad[f] = { problems: c.problems, blocked: c.blocked, ready: c.ready, error: c.error, missing, datasets: c.datasets }
+        }
+        expect(files.length).toBeGreaterThan(20)
+        expect(bad).toEqual({})
+    }, 900_000)
 })

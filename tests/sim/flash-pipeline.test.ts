@@ -40,4 +40,22 @@ describe("npm run flash: the steps, with a stand-in esptool", () => {
         expect(program).toBeGreaterThan(0x1c0000 - 0x1000)
         expect(bundle[0]).toBe(0xe9)
     }, 180_000)
+
+    it("--hil bundles the board's HIL image: its board config without services, the application without the drivers", async ctx => {
+        const log = join(tmp, "esptool-args-hil.txt")
+        const fake = join(tmp, "fake-esptool-hil")
+        writeFileSync(fake, `#!/bin/sh\nif [ "$1" = "version" ]; then echo "esptool.py v4.8.1"; exit 0; fi\necho "$@" > "${log}"\n`)
+        chmodSync(fake, 0o755)
+        const img = image("runtime-esp32s3.bin", 0xe9)
+        const r = flash(["--board", "charger_esp32s3", "--port", "/dev/null", "--image", img, "--esptool", fake, "--hil"])
+        if (/127\.0\.0\.1:808\d is in use/.test(r.err)) ctx.skip()
+        expect(r.code, r.out + r.err).toBe(0)
+        expect(r.out).toContain("HIL image of charger_esp32s3")
+        const args = readFileSync(log, "utf8").trim().split(" ")
+        expect(args.slice(0, 2)).toEqual(["--chip", "esp32s3"])
+        const bundle = readFileSync(args[args.length - 1])
+        expect(bundle.indexOf("charger_esp32s3_hil")).toBeGreaterThan(0) // the HIL board config
+        expect(bundle.indexOf("startChargerDrivers")).toBe(-1) // no chip drivers
+        expect(bundle.indexOf("v2h-charger-controller")).toBeGreaterThan(0x1c0000 - 0x1000 - 1) // the application in flash storage
+    }, 180_000)
 })

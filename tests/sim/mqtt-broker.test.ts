@@ -189,7 +189,8 @@ beforeAll(async () => {
     // A bad stored prefix (an MQTT wildcard) must be replaced by the default charger/<device id>,
     // which is where this test listens and commands.
     const flash = await settingsFlash(
-        { mqttHost: "127.0.0.1", mqttPort: port, mqttTls: false, mqttUser: USER, mqttPass: PASSWORD, mqttPrefix: "site/+/ev" },
+        // Home Assistant discovery off: this test is the HEMS link's (discovery: tests/sim/ha-discovery.test.ts).
+        { mqttHost: "127.0.0.1", mqttPort: port, mqttTls: false, mqttUser: USER, mqttPass: PASSWORD, mqttPrefix: "site/+/ev", mqttHa: false },
         SIM_DEVICE_ID,
     )
     fuzzPayloads = fc.sample(fuzzArbitrary(), { numRuns: FUZZ_RUNS, seed: 6 })

@@ -40,6 +40,23 @@ describe("board rules", () => {
         expect(ps.find(p => p.path === "/services/0/pinFeedbak").message).toContain("allowed: pin, pinFeedback")
     })
 
+    it("the Jacdac bus pin (power-stage link) is required and checked like every other pin", () => {
+        expect(at(problemsOf(b => delete b.jacdac), "/jacdac")).toEqual(["required-key"])
+        expect(at(problemsOf(b => (b.jacdac = {})), "/jacdac/pin")).toEqual(["required-key"])
+        const dup = problemsOf(b => (b.jacdac.pin = 26)) // outlet1Relay's pin
+        expect(at(dup, "/services/0/pin")).toEqual(["duplicate-pin"])
+        expect(dup.find(p => p.rule === "duplicate-pin").message).toContain("/jacdac/pin")
+        expect(at(problemsOf(b => (b.jacdac.pin = 34)), "/jacdac/pin")).toEqual(["input-only-pin"]) // the bus is driven
+        expect(at(problemsOf(b => (b.jacdac.pin = 12)), "/jacdac/pin")).toEqual(["strapping-pin-bus"])
+        expect(at(problemsOf(b => (b.jacdac.pin = 7)), "/jacdac/pin")).toEqual(["flash-pin"])
+        expect(at(problemsOf(b => (b.jacdac.pin = 20)), "/jacdac/pin")).toEqual(["no-such-pin"])
+        expect(at(problemsOf(b => (b.jacdac.pin = "P14")), "/jacdac/pin")).toEqual([]) // a spare label names it
+        expect(at(problemsOf(b => (b.jacdac.pinn = 17)), "/jacdac/pinn")).toEqual(["unknown-key"])
+        expect(at(problemsOf(b => (b.jacdac.pin = 45), "charger_esp32s3"), "/jacdac/pin")).toEqual(["strapping-pin-bus"])
+        expect(at(problemsOf(b => (b.jacdac.pin = 8), "charger_esp32s3"), "/jacdac/pin")).toEqual(["duplicate-pin"]) // also the spare label P8
+        expect(at(problemsOf(b => (b.jacdac.pin = "P8"), "charger_esp32s3"), "/jacdac/pin")).toEqual([])
+    })
+
     it("an unknown service type", () => {
         const ps = problemsOf(b => (b.services[4].service = "beeper"))
         expect(at(ps, "/services/4/service")).toEqual(["unknown-service"])

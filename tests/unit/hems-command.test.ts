@@ -13,6 +13,7 @@ describe("parseCommand: valid commands", () => {
         expect(parse('{"mode":"setpoint","setpoint_w":-2500.5}')).toEqual({
             error: "",
             command: { mode: "setpoint", setpointW: -2500.5, socFloorPct: NaN, reservePct: NaN, chargeLimitPct: NaN, outletPriority: NaN },
+            id: "",
         })
         const r = parse('{"soc_floor_pct":25,"reserve_pct":40,"charge_limit_pct":80,"outlet_priority":2}')
         expect(r.error).toBe("")
@@ -20,6 +21,26 @@ describe("parseCommand: valid commands", () => {
         for (const m of ["idle", "self_consumption", "pv_surplus", "schedule"]) expect(parse(`{"mode":"${m}"}`).command.mode).toBe(m)
         expect(parse(`{"mode":"setpoint","setpoint_w":${DEVS.v2h.ratedPowerW}}`).error).toBe("")
         expect(parse(`{"mode":"setpoint","setpoint_w":${-DEVS.v2h.ratedPowerW}}`).error).toBe("")
+    })
+})
+
+describe("parseCommand: the optional correlation id", () => {
+    it("is returned with a valid command and with a rejected one, and is not a command by itself", () => {
+        expect(parse('{"id":"el-7","mode":"idle"}')).toMatchObject({ error: "", id: "el-7", command: { mode: "idle" } })
+        expect(parse('{"id":"el-8","mode":"setpoint","setpoint_w":99999}')).toMatchObject({ error: expect.stringMatching(/setpoint_w = 99999: out of range/), id: "el-8" })
+        expect(parse('{"id":"el-9"}')).toMatchObject({ error: expect.stringMatching(/empty command/), id: "el-9" })
+    })
+    it("must be short printable text; a bad one is refused by name and not echoed", () => {
+        for (const bad of ['{"id":7,"mode":"idle"}', '{"id":"","mode":"idle"}', `{"id":"${"x".repeat(41)}","mode":"idle"}`, '{"id":"a\\u0001b","mode":"idle"}'])
+            expect(parse(bad)).toMatchObject({ error: expect.stringMatching(/^id = /), id: "" })
+        expect(parse('{"id":"a\\u0001b","mode":"idle"}').error).toMatch(/printable ASCII/)
+    })
+    it("the controller applies the command exactly as without an id", () => {
+        const c = new Controller(DEVS)
+        expect(c.handle('{"id":"x1","mode":"setpoint","setpoint_w":1500}', 10)).toEqual({ error: "", id: "x1" })
+        expect(c.v2h.status.setpointW).toBe(1500)
+        expect(c.handle('{"id":"x2","mode":"setpoint","setpoint_w":1e6}', 20)).toMatchObject({ id: "x2", error: expect.stringMatching(/out of range/) })
+        expect(c.v2h.status.setpointW).toBe(1500)
     })
 })
 

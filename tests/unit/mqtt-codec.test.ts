@@ -18,6 +18,8 @@ import {
     PT_PUBCOMP,
     PT_PUBREC,
     remainingLengthBytes,
+    encodePublishHeader,
+    jsonPieces,
 } from "../../src/core/hems/mqtt-codec"
 import { MqttDecoder, type MqttIn } from "../../src/core/hems/mqtt-decoder"
 
@@ -258,5 +260,30 @@ describe("incremental decoder", () => {
         expect(got.map(p => p.kind)).toEqual(["error"])
         d.reset()
         expect(decodeChunked(d, ok, []).map(p => p.kind)).toEqual(["pingresp"])
+    })
+})
+
+describe("a document published in pieces (no buffer of the whole document)", () => {
+    it("header + pieces are byte for byte the PUBLISH of JSON.stringify(doc)", () => {
+        const value = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(fc.integer(), { maxLength: 4 }))
+        fc.assert(
+            fc.property(fc.dictionary(fc.string({ maxLength: 12 }), value, { maxKeys: 50 }), fc.string({ minLength: 1, maxLength: 40 }), fc.boolean(), (doc, topic, retain) => {
+                const pieces = jsonPieces(doc)
+                const bytes = pieces.reduce((n, p) => n + p.length, 0)
+                const whole = Buffer.concat([encodePublishHeader(topic, bytes, retain), ...pieces])
+                expect(whole.equals(encodePublish(topic, JSON.stringify(doc), retain))).toBe(true)
+            }),
+            { numRuns: 500 },
+        )
+    })
+
+    it("no piece is larger than one key and its value", () => {
+        const doc: any = {}
+        for (let i = 0; i < 60; i++) doc["field_" + i] = 1000 + i
+        const pieces = jsonPieces(doc)
+        expect(pieces).toHaveLength(60)
+        expect(Math.max(...pieces.map(p => p.length))).toBeLessThan(20)
+        expect(Buffer.concat(pieces).toString()).toBe(JSON.stringify(doc))
+        expect(jsonPieces({}).map(p => p.toString())).toEqual(["{}"])
     })
 })

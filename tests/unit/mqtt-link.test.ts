@@ -8,6 +8,7 @@ import { DEVS_JSON, validateDevsConfig } from "../../scripts/lib/devs-config"
 import { DEVS } from "../../src/config/devs.gen"
 import { Backoff } from "../../src/core/common/backoff"
 import { BoundedQueue } from "../../src/core/common/bounded-queue"
+import { defaultPersisted } from "../../src/core/persist"
 import { Controller } from "../../src/core/controller"
 import { commandEventDoc, settingRejectedDoc, protectionEventDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "../../src/core/hems/messages"
 import { mqttTopics, redact, resolveMqttSettings, secretsOf } from "../../src/core/hems/mqtt-settings"
@@ -88,13 +89,14 @@ describe("broker settings", () => {
     it("nothing stored: link off, defaults, no problem", () => {
         const r = resolve({})
         expect(r.problems).toEqual([])
-        expect(r.settings).toEqual({ host: "", port: M.defaultTlsPort, tls: M.defaultTls, user: "", password: "", prefix: `${M.defaultPrefix}/${ID}` })
+        const ha = { haDiscovery: M.homeAssistant.defaultEnabled, haPrefix: M.homeAssistant.defaultPrefix }
+        expect(r.settings).toEqual({ host: "", port: M.defaultTlsPort, tls: M.defaultTls, user: "", password: "", prefix: `${M.defaultPrefix}/${ID}`, ...ha })
     })
 
     it("valid values are used; the port default follows TLS", () => {
-        const r = resolve({ mqttHost: "broker.local", mqttTls: false, mqttUser: "u", mqttPass: "p", mqttPrefix: "site/ev-1" })
+        const r = resolve({ mqttHost: "broker.local", mqttTls: false, mqttUser: "u", mqttPass: "p", mqttPrefix: "site/ev-1", mqttHa: false, mqttHaPrefix: "ha/disc" })
         expect(r.problems).toEqual([])
-        expect(r.settings).toEqual({ host: "broker.local", port: M.defaultPort, tls: false, user: "u", password: "p", prefix: "site/ev-1" })
+        expect(r.settings).toEqual({ host: "broker.local", port: M.defaultPort, tls: false, user: "u", password: "p", prefix: "site/ev-1", haDiscovery: false, haPrefix: "ha/disc" })
         expect(resolve({ mqttHost: "10.0.0.2", mqttPort: 18883 }).settings.port).toBe(18883)
     })
 
@@ -118,6 +120,11 @@ describe("broker settings", () => {
         [{ mqttPrefix: "a//b" }, "mqttPrefix", "prefix", `${M.defaultPrefix}/${ID}`],
         [{ mqttPrefix: "" }, "mqttPrefix", "prefix", `${M.defaultPrefix}/${ID}`],
         [{ mqttPrefix: ["x"] }, "mqttPrefix", "prefix", `${M.defaultPrefix}/${ID}`],
+        [{ mqttHa: "on" }, "mqttHa", "haDiscovery", M.homeAssistant.defaultEnabled],
+        [{ mqttHa: 1 }, "mqttHa", "haDiscovery", M.homeAssistant.defaultEnabled],
+        [{ mqttHaPrefix: "ha/#" }, "mqttHaPrefix", "haPrefix", M.homeAssistant.defaultPrefix],
+        [{ mqttHaPrefix: "" }, "mqttHaPrefix", "haPrefix", M.homeAssistant.defaultPrefix],
+        [{ mqttHaPrefix: 7 }, "mqttHaPrefix", "haPrefix", M.homeAssistant.defaultPrefix],
     ])("bad %j: reported by key, listed for deletion, the default used instead", (stored, key, field, fallback) => {
         const r = resolve(stored)
         expect(r.problems).toHaveLength(1)
@@ -187,6 +194,8 @@ describe("topics and documents", () => {
             reason: "estop",
         })
         expect(commandEventDoc("", 1000)).toEqual({ event: "command_accepted", at_s: 1 })
+        expect(commandEventDoc("", 1000, "el-1")).toEqual({ event: "command_accepted", at_s: 1, id: "el-1" })
+        expect(commandEventDoc("bad", 1000, "el-2")).toEqual({ event: "command_rejected", at_s: 1, reason: "bad", id: "el-2" })
         expect(settingRejectedDoc("setting mqttTls: ...", 20)).toEqual({ event: "setting_rejected", at_s: 0.02, reason: "setting mqttTls: ..." })
         expect(commandEventDoc("mode = 3: must be one of ...", 1000)).toEqual({ event: "command_rejected", at_s: 1, reason: "mode = 3: must be one of ..." })
     })
@@ -237,6 +246,22 @@ describe("controller for the link", () => {
         expect(s).toMatchObject({ soc_pct: 70, inverter_w: 1234, grid_w: -100, grid_voltage_v: 100, grid_frequency_hz: 60, inverter_temp_c: 35.3 })
         const t = telemetryDoc(s, 100, 3)
         expect(t).toMatchObject({ at_s: 0.1, soc_pct: 70, inverter_w: 1234, grid_w: -100, events_dropped: 3, outlets_on: [false, false] }) // protection not ticked: outlets off
+    })
+
+    it("status document for gateways: vehicle link, rated power, energy counters", () => {
+        const c = new Controller(DEVS)
+        expect(c.statusJson(0)).toMatchObject({ vehicle: "none", rated_power_w: DEVS.v2h.ratedPowerW, energy_discharged_wh: 0, energy_charged_wh: 0, max_charge_a: null })
+        expect(c.statusJson(0).reverse_flow_allowed).toBe(DEVS.v2h.reverseFlowAllowed)
+        c.v2h.tick(input(100))
+        c.boot({ ...defaultPersisted(DEVS), wh: [1234.6, 55.2, 0] }, 100)
+        expect(c.statusJson(100)).toMatchObject({ vehicle: "both", energy_discharged_wh: 1234, energy_charged_wh: 55, max_charge_a: 100, max_discharge_a: 100 })
+        expect(c.statusJson(100 + DEVS.v2h.readingTimeoutMs + 1).vehicle).toBe("none") // stale reading: no vehicle
+        c.v2h.tick({ ...input(200), maxChargeCurrentA: 0 })
+        expect(c.statusJson(200).vehicle).toBe("dischargeable")
+        c.v2h.tick({ ...input(300), maxDischargeCurrentA: 0 })
+        expect(c.statusJson(300).vehicle).toBe("chargeable")
+        c.v2h.tick({ ...input(400), maxDischargeCurrentA: 0, maxChargeCurrentA: 0 })
+        expect(c.statusJson(400).vehicle).toBe("connected")
     })
 
     it("a mode change made by a command between ticks is reported by the next tick, once", () => {

@@ -4,7 +4,9 @@
 //   {"mode": "setpoint", "setpoint_w": 3000}      positive = discharge to the home, negative = charge
 //   {"mode": "self_consumption"} | "pv_surplus" | "schedule" | "idle"
 //   {"soc_floor_pct": 25, "reserve_pct": 40, "charge_limit_pct": 80, "outlet_priority": 2}
-// Keys may be combined; at least one is required. Rules between a command and the current
+// Keys may be combined; at least one is required. An optional "id" (a short text chosen by the
+// sender, e.g. a gateway) is echoed in the command_accepted / command_rejected event, so that
+// the sender can tell which command a result belongs to; it changes nothing else. Rules between a command and the current
 // settings (reserve below charge limit) are the supervisor's (V2hSupervisor.checkCommand). Anything else — malformed JSON, a non-object,
 // unknown keys, wrong types, NaN/Infinity, out-of-range values, an oversize payload — is rejected
 // with a message naming the key, the value and the rule, and the caller changes nothing.
@@ -18,6 +20,9 @@ export type V2hMode = "idle" | "setpoint" | "self_consumption" | "pv_surplus" | 
 export const V2H_MODES: V2hMode[] = ["idle", "setpoint", "self_consumption", "pv_surplus", "schedule"]
 
 export const COMMAND_KEYS = ["mode", "setpoint_w", "soc_floor_pct", "reserve_pct", "charge_limit_pct", "outlet_priority"]
+/** The optional correlation key, and the longest id it may carry (characters). */
+export const COMMAND_ID_KEY = "id"
+export const COMMAND_ID_MAX_CHARS = 40
 
 /** A validated command. Absent numbers are NaN, an absent mode is "". */
 export interface HemsCommand {
@@ -33,6 +38,8 @@ export interface CommandResult {
     /** "" when the command is valid; otherwise why it was rejected. */
     error: string
     command: HemsCommand
+    /** The command's "id" when it carried a valid one (also when the rest was rejected), else "". */
+    id: string
 }
 
 export type CommandConfig = Pick<DevsConfig, "v2h" | "socFloor" | "outlets" | "hems">
@@ -50,6 +57,17 @@ export function showValue(v: any): string {
     return s.length > 40 ? s.slice(0, 40) + "..." : s
 }
 
+/** Why an "id" value is not usable, or "". Printable ASCII only: it is echoed into JSON and logs. */
+function idProblem(v: any): string {
+    if (typeof v !== "string" || v.length < 1 || v.length > COMMAND_ID_MAX_CHARS)
+        return `id = ${showValue(v)}: must be a text of 1..${COMMAND_ID_MAX_CHARS} characters`
+    for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i)
+        if (c < 0x20 || c > 0x7e) return `id = ${showValue(v)}: only printable ASCII characters`
+    }
+    return ""
+}
+
 function checkNumber(obj: any, key: string, lo: number, hi: number, unit: string, integer: boolean): string {
     const v = obj[key]
     if (!isFiniteNumber(v)) return `${key} = ${showValue(v)}: must be a finite number`
@@ -61,14 +79,23 @@ function checkNumber(obj: any, key: string, lo: number, hi: number, unit: string
 /** Validates an already parsed command object. */
 export function validateCommand(obj: any, cfg: CommandConfig): CommandResult {
     const command = emptyCommand()
-    const reject = (error: string): CommandResult => ({ error, command: emptyCommand() })
+    let id = ""
+    const reject = (error: string): CommandResult => ({ error, command: emptyCommand(), id })
     if (obj === null || typeof obj !== "object" || Array.isArray(obj))
         return reject(`command must be a JSON object, got ${showValue(obj)}`)
     const keys = Object.keys(obj)
-    if (keys.length === 0) return reject(`empty command: give at least one of ${COMMAND_KEYS.join(", ")}`)
-    for (const k of keys) {
-        if (COMMAND_KEYS.indexOf(k) < 0) return reject(`unknown key ${showValue(k)} (allowed: ${COMMAND_KEYS.join(", ")})`)
+    let actions = 0
+    if (obj[COMMAND_ID_KEY] !== undefined) {
+        const why = idProblem(obj[COMMAND_ID_KEY])
+        if (why) return reject(why)
+        id = obj[COMMAND_ID_KEY]
     }
+    for (const k of keys) {
+        if (k === COMMAND_ID_KEY) continue
+        if (COMMAND_KEYS.indexOf(k) < 0) return reject(`unknown key ${showValue(k)} (allowed: ${COMMAND_KEYS.join(", ")}, ${COMMAND_ID_KEY})`)
+        actions++
+    }
+    if (actions === 0) return reject(`empty command: give at least one of ${COMMAND_KEYS.join(", ")}`)
     if (obj.mode !== undefined) {
         if (typeof obj.mode !== "string" || V2H_MODES.indexOf(obj.mode) < 0)
             return reject(`mode = ${showValue(obj.mode)}: must be one of ${V2H_MODES.join(", ")}`)
@@ -102,19 +129,19 @@ export function validateCommand(obj: any, cfg: CommandConfig): CommandResult {
         if (e) return reject(e)
         command.outletPriority = obj.outlet_priority
     }
-    return { error: "", command }
+    return { error: "", command, id }
 }
 
 /** Parses and validates a command payload (JSON text). */
 export function parseCommand(text: string, cfg: CommandConfig): CommandResult {
-    if (typeof text !== "string") return { error: `payload must be text, got ${showValue(text)}`, command: emptyCommand() }
+    if (typeof text !== "string") return { error: `payload must be text, got ${showValue(text)}`, command: emptyCommand(), id: "" }
     if (text.length > cfg.hems.maxPayloadBytes)
-        return { error: `payload too long: ${text.length} characters (limit ${cfg.hems.maxPayloadBytes})`, command: emptyCommand() }
+        return { error: `payload too long: ${text.length} characters (limit ${cfg.hems.maxPayloadBytes})`, command: emptyCommand(), id: "" }
     let obj: any = undefined
     try {
         obj = JSON.parse(text)
     } catch (err) {
-        return { error: `not valid JSON: ${showValue(text)}`, command: emptyCommand() }
+        return { error: `not valid JSON: ${showValue(text)}`, command: emptyCommand(), id: "" }
     }
     return validateCommand(obj, cfg)
 }

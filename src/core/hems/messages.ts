@@ -43,10 +43,14 @@ export function v2hEventDoc(ev: V2hEvent): any {
     return { event: ev.kind, at_s: atS(ev.atMs), state: ev.state, fault: ev.fault, reason: ev.reason }
 }
 
-/** `<prefix>/event` for a command from the HEMS: accepted (reason "") or rejected with why. */
-export function commandEventDoc(reason: string, nowMs: number): any {
-    if (reason) return { event: "command_rejected", at_s: atS(nowMs), reason: reason }
-    return { event: "command_accepted", at_s: atS(nowMs) }
+/**
+ * `<prefix>/event` for a command from the HEMS: accepted (reason "") or rejected with why; with the
+ * command's "id" when it carried one (command.ts), so the sender can match the result.
+ */
+export function commandEventDoc(reason: string, nowMs: number, id?: string): any {
+    const doc: any = reason ? { event: "command_rejected", at_s: atS(nowMs), reason: reason } : { event: "command_accepted", at_s: atS(nowMs) }
+    if (id) doc.id = id
+    return doc
 }
 
 /** `<prefix>/event` for a stored setting that was refused at boot (the message names no secret value). */

@@ -19,7 +19,10 @@ export const KEY_TLS = "mqttTls"
 export const KEY_USER = "mqttUser"
 export const KEY_PASSWORD = "mqttPass"
 export const KEY_PREFIX = "mqttPrefix"
-export const MQTT_SETTING_KEYS = [KEY_HOST, KEY_PORT, KEY_TLS, KEY_USER, KEY_PASSWORD, KEY_PREFIX]
+/** Home Assistant discovery on/off (true/false) and its discovery prefix (docs/home-assistant.md). */
+export const KEY_HA = "mqttHa"
+export const KEY_HA_PREFIX = "mqttHaPrefix"
+export const MQTT_SETTING_KEYS = [KEY_HOST, KEY_PORT, KEY_TLS, KEY_USER, KEY_PASSWORD, KEY_PREFIX, KEY_HA, KEY_HA_PREFIX]
 
 /** Longest accepted values (characters). */
 export const MAX_HOST_CHARS = 253
@@ -36,6 +39,10 @@ export interface MqttSettings {
     user: string
     password: string
     prefix: string
+    /** Home Assistant MQTT discovery on. */
+    haDiscovery: boolean
+    /** Home Assistant's discovery prefix (configs go to <haPrefix>/<component>/..., its birth message to <haPrefix>/status). */
+    haPrefix: string
 }
 
 export interface MqttSettingsResult {
@@ -131,7 +138,17 @@ export function resolveMqttSettings(stored: any, cfg: MqttConfig, deviceId: stri
         problems.push(`setting ${key}: ${why}; using ${fallback}`)
         badKeys.push(key)
     }
-    const s: MqttSettings = { host: "", port: 0, tls: cfg.defaultTls, user: "", password: "", prefix: cfg.defaultPrefix + "/" + deviceId }
+    const ha = cfg.homeAssistant
+    const s: MqttSettings = {
+        host: "",
+        port: 0,
+        tls: cfg.defaultTls,
+        user: "",
+        password: "",
+        prefix: cfg.defaultPrefix + "/" + deviceId,
+        haDiscovery: ha.defaultEnabled,
+        haPrefix: ha.defaultPrefix,
+    }
 
     const host = stored[KEY_HOST]
     if (host !== undefined) {
@@ -178,6 +195,18 @@ export function resolveMqttSettings(stored: any, cfg: MqttConfig, deviceId: stri
         const why = typeof prefix !== "string" ? `must be a text, got ${JSON.stringify(prefix)}` : prefixProblem(prefix)
         if (why) bad(KEY_PREFIX, typeof prefix === "string" ? `= ${JSON.stringify(prefix.length > 40 ? prefix.slice(0, 40) + "..." : prefix)}: ${why}` : why, `the default "${s.prefix}"`)
         else s.prefix = prefix
+    }
+
+    const haOn = stored[KEY_HA]
+    if (haOn !== undefined) {
+        if (haOn === true || haOn === false) s.haDiscovery = haOn
+        else bad(KEY_HA, `= ${JSON.stringify(haOn)}: must be true or false`, `the default (${ha.defaultEnabled})`)
+    }
+    const haPrefix = stored[KEY_HA_PREFIX]
+    if (haPrefix !== undefined) {
+        const why = typeof haPrefix !== "string" ? `must be a text, got ${JSON.stringify(haPrefix)}` : prefixProblem(haPrefix)
+        if (why) bad(KEY_HA_PREFIX, typeof haPrefix === "string" ? `= ${JSON.stringify(haPrefix.length > 40 ? haPrefix.slice(0, 40) + "..." : haPrefix)}: ${why}` : why, `the default "${ha.defaultPrefix}"`)
+        else s.haPrefix = haPrefix
     }
     return { settings: s, problems, badKeys }
 }
