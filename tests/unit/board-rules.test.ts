@@ -53,8 +53,8 @@ describe("board rules", () => {
         expect(at(problemsOf(b => (b.jacdac.pin = "P14")), "/jacdac/pin")).toEqual([]) // a spare label names it
         expect(at(problemsOf(b => (b.jacdac.pinn = 17)), "/jacdac/pinn")).toEqual(["unknown-key"])
         expect(at(problemsOf(b => (b.jacdac.pin = 45), "charger_esp32s3"), "/jacdac/pin")).toEqual(["strapping-pin-bus"])
-        expect(at(problemsOf(b => (b.jacdac.pin = 8), "charger_esp32s3"), "/jacdac/pin")).toEqual(["duplicate-pin"]) // also the spare label P8
-        expect(at(problemsOf(b => (b.jacdac.pin = "P8"), "charger_esp32s3"), "/jacdac/pin")).toEqual([])
+        expect(at(problemsOf(b => (b.jacdac.pin = 13), "charger_esp32s3"), "/jacdac/pin")).toEqual(["duplicate-pin"]) // also the spare label P13
+        expect(at(problemsOf(b => (b.jacdac.pin = "P13"), "charger_esp32s3"), "/jacdac/pin")).toEqual([])
     })
 
     it("an unknown service type", () => {
