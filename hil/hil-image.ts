@@ -14,7 +14,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ROOT } from "../scripts/lib/devs-config"
 import { runDevs } from "../scripts/lib/devs-cli"
-import { BIN_DIR, type BuildResult } from "../scripts/lib/firmware-build"
+import { BIN_DIR, type BuildResult, codeEndBytes, explainBuildFailure } from "../scripts/lib/firmware-build"
 
 /** The build target name of a board's HIL image (.devicescript/bin/<target>.devs). */
 export function hilTarget(board: string): string {
@@ -73,12 +73,16 @@ export async function buildHilImage(board: string): Promise<BuildResult> {
     const image = join(BIN_DIR, `${target}.devs`)
     return inHilWorkspace(board, async dir => {
         const res = await runDevs(["build", "--quiet", entry], { cwd: dir })
-        const out: BuildResult = { target, entry: `${entry} (generated)`, ok: res.code === 0, output: res.output, image, bytes: 0 }
+        const out: BuildResult = { target, entry: `${entry} (generated)`, ok: res.code === 0, output: res.output, image, bytes: 0, codeBytes: 0 }
         if (out.ok) {
             mkdirSync(BIN_DIR, { recursive: true })
             copyFileSync(join(dir, ".devicescript", "bin", "bytecode.devs"), image)
             copyFileSync(join(dir, ".devicescript", "bin", "bytecode-sizes.md"), join(BIN_DIR, `${target}-sizes.md`))
             out.bytes = statSync(image).size
+            out.codeBytes = codeEndBytes(readFileSync(image))
+        } else {
+            const why = explainBuildFailure(res.output)
+            if (why) out.output += `\n${target}: ${why}\n`
         }
         return out
     })

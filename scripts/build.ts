@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util"
 import { relative } from "node:path"
 import { ROOT } from "./lib/devs-config.js"
-import { BYTECODE_BUDGET_BYTES, SIM_TARGET, boardIds, buildTarget } from "./lib/firmware-build.js"
+import { BYTECODE_BUDGET_BYTES, CODE_LIMIT_BYTES, SIM_TARGET, boardIds, buildTarget } from "./lib/firmware-build.js"
 import { buildHilImage } from "../hil/hil-image.js"
 
 const { values } = parseArgs({ options: { board: { type: "string" }, hil: { type: "boolean" } }, strict: true })
@@ -25,7 +25,7 @@ const targets = values.board ? [values.board] : [...boards, SIM_TARGET]
 
 const kib = (n: number) => (n / 1024).toFixed(1) + " KiB"
 let failed = false
-console.log(`bytecode budget: ${BYTECODE_BUDGET_BYTES} bytes (${kib(BYTECODE_BUDGET_BYTES)}) per image`)
+console.log(`bytecode budget: ${BYTECODE_BUDGET_BYTES} bytes (${kib(BYTECODE_BUDGET_BYTES)}) per image; code section below ${CODE_LIMIT_BYTES} bytes (DeviceScript's limit)`)
 for (const t of targets) {
     const r = values.hil ? await buildHilImage(t) : await buildTarget(t)
     if (!r.ok) {
@@ -36,7 +36,8 @@ for (const t of targets) {
     }
     const share = ((100 * r.bytes) / BYTECODE_BUDGET_BYTES).toFixed(1)
     const over = r.bytes > BYTECODE_BUDGET_BYTES
-    const line = `${r.target.padEnd(18)} ${r.entry.padEnd(30)} -> ${relative(ROOT, r.image)}: ${r.bytes} bytes (${kib(r.bytes)}), ${share} % of budget`
+    const code = ((100 * r.codeBytes) / CODE_LIMIT_BYTES).toFixed(1)
+    const line = `${r.target.padEnd(18)} ${r.entry.padEnd(30)} -> ${relative(ROOT, r.image)}: ${r.bytes} bytes (${kib(r.bytes)}), ${share} % of budget; code ${r.codeBytes} bytes, ${code} % of the code limit`
     if (over) {
         console.error(line + ` OVER BUDGET by ${r.bytes - BYTECODE_BUDGET_BYTES} bytes`)
         failed = true

@@ -4,7 +4,7 @@
 // and the VM tests also build and read, possibly at the same time (vitest runs files in parallel).
 // Board builds therefore run in a private workspace (a temporary directory linking the project's
 // sources and node_modules) and only their result is copied to .devicescript/bin/<target>.devs.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ROOT } from "./devs-config.js"
@@ -21,6 +21,30 @@ export const SIM_TARGET = "sim"
  * and for the store's compaction, which needs free pages. See docs/boards.md, "Build and bytecode budget".
  */
 export const BYTECODE_BUDGET_BYTES = 128 * 1024
+
+/**
+ * DeviceScript's hard limit on an image's code: the function descriptors and the function bodies
+ * must end below 64 KiB of the image (the runtime's verifier, runtime/devicescript/verify.c, check
+ * 1051 "prevProc < 0x10000"; the compiler runs the same verifier and fails with "verification
+ * error: -1051"). Strings, floats and the service specs come after the code and do not count.
+ */
+export const CODE_LIMIT_BYTES = 0x10000
+
+/** Where an image's code section ends (header + function descriptors + function bodies), bytes. */
+export function codeEndBytes(image: Uint8Array): number {
+    const view = new DataView(image.buffer, image.byteOffset, image.byteLength)
+    // devs_img_header_t: 32 fixed bytes, then sections of { start, length } (u32 LE):
+    // functions (descriptors), then functions_data (bodies).
+    const dataStart = view.getUint32(32 + 8, true)
+    const dataLength = view.getUint32(32 + 12, true)
+    return dataStart + dataLength
+}
+
+/** A failed build's output explained when it is the code-section limit. */
+export function explainBuildFailure(output: string): string {
+    if (!/verification error: -1051/.test(output)) return ""
+    return `the image's code section would end past ${CODE_LIMIT_BYTES} bytes (DeviceScript's 64 KiB limit, verifier check 1051): shrink the code (docs/boards.md, "Build and bytecode budget")`
+}
 
 /** Board ids that have both a board file and an entry module. */
 export function boardIds(): string[] {
@@ -40,6 +64,8 @@ export interface BuildResult {
     /** .devicescript/bin/<target>.devs (per-function sizes: <target>-sizes.md) */
     image: string
     bytes: number
+    /** End of the code section (must stay below CODE_LIMIT_BYTES), bytes. */
+    codeBytes: number
 }
 
 /** What a DeviceScript build or bundle reads from the project root. */
@@ -69,11 +95,15 @@ export async function buildTarget(target: string): Promise<BuildResult> {
     mkdirSync(BIN_DIR, { recursive: true })
     const run = async (cwd: string) => {
         const res = await runDevs(["build", "--quiet", entry], { cwd })
-        const out: BuildResult = { target, entry, ok: res.code === 0, output: res.output, image, bytes: 0 }
+        const out: BuildResult = { target, entry, ok: res.code === 0, output: res.output, image, bytes: 0, codeBytes: 0 }
         if (out.ok) {
             copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), image)
             copyFileSync(join(cwd, ".devicescript", "bin", "bytecode-sizes.md"), join(BIN_DIR, `${target}-sizes.md`))
             out.bytes = statSync(image).size
+            out.codeBytes = codeEndBytes(readFileSync(image))
+        } else {
+            const why = explainBuildFailure(res.output)
+            if (why) out.output += `\n${target}: ${why}\n`
         }
         return out
     }

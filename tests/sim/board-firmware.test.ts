@@ -4,13 +4,14 @@
 // once and retried without a panic.
 import { readFileSync } from "node:fs"
 import { beforeAll, describe, expect, it } from "vitest"
-import { buildTarget } from "../../scripts/lib/firmware-build"
+import { CODE_LIMIT_BYTES, buildTarget, codeEndBytes, explainBuildFailure } from "../../scripts/lib/firmware-build"
 import { createVm, deploy } from "../../sim/vm/devs-vm"
 
 describe("board firmware in the VM", () => {
     const lines: string[] = []
+    let built: Awaited<ReturnType<typeof buildTarget>>
     beforeAll(async () => {
-        const built = await buildTarget("charger_esp32")
+        built = await buildTarget("charger_esp32")
         expect(built.ok, built.output).toBe(true)
         const vm = await createVm({ onLog: l => lines.push(l), onPanic: c => lines.push(`PANIC ${c}`) })
         deploy(vm, new Uint8Array(readFileSync(built.image)))
@@ -21,6 +22,19 @@ describe("board firmware in the VM", () => {
         while (Date.now() - t0 < 3500 || (!bound() && Date.now() - t0 < 20000)) await new Promise(r => setTimeout(r, 100))
         vm.devsStop()
     }, 60_000)
+
+    it("keeps the image's code section below DeviceScript's 64 KiB limit, read from the image header", () => {
+        const image = new Uint8Array(readFileSync(built.image))
+        // the header's functions section starts right after the 112-byte header; its code follows
+        const view = new DataView(image.buffer, image.byteOffset)
+        expect(view.getUint32(32, true)).toBe(112)
+        expect(view.getUint32(40, true)).toBe(112 + view.getUint32(36, true))
+        expect(codeEndBytes(image)).toBe(built.codeBytes)
+        expect(built.codeBytes).toBeGreaterThan(image.length / 2)
+        expect(built.codeBytes).toBeLessThan(CODE_LIMIT_BYTES)
+        expect(explainBuildFailure("x.ts:2:1 - error TS9999: verification error: -1051")).toMatch(/64 KiB limit/)
+        expect(explainBuildFailure("x.ts:2:1 - error TS2304: Cannot find name")).toBe("")
+    })
 
     it("boots the board image without a panic", () => {
         expect(lines.join("\n")).toContain("start: v2h-charger-controller boards/charger_esp32")

@@ -37,48 +37,46 @@ export type LimitReason =
     | "soc_reserve" // discharge stops at the reserve (hysteresis)
     | "charge_limit" // charging stops at the charge limit (hysteresis)
 
-interface LimitDef {
-    reason: LimitReason
-    /** Wire code: never reused or renumbered; a new reason takes the next free one. */
-    code: number
+/**
+ * Every reason in PRIORITY order ("none" first) with its wire code: never reused or renumbered; a
+ * new reason takes the next free one. The type makes the compiler insist on every reason, once.
+ * (One map, not a list of { reason, code } objects: DeviceScript builds literals with code, and an
+ * image's code section is limited to 64 KiB, docs/boards.md.)
+ */
+const LIMIT_CODES: Record<LimitReason, number> = {
+    none: 0,
+    estop: 1,
+    fault: 2,
+    battery_stale: 3,
+    inverter_stale: 4,
+    grid_meter_stale: 5,
+    grid_lost: 6,
+    grid_reconnecting: 7,
+    enter_service_ramp: 8,
+    rating: 9,
+    over_temperature: 10,
+    vehicle_discharge_limit: 11,
+    vehicle_charge_limit: 12,
+    no_reverse_flow: 13,
+    grid_import_limit: 14,
+    islanded_limit: 15,
+    direction_dwell: 16,
+    outlet_share: 17,
+    soc_reserve: 18,
+    charge_limit: 19,
 }
 
-/** Every reason in PRIORITY order ("none" first), each with its wire code. */
-const LIMITS: LimitDef[] = [
-    { reason: "none", code: 0 },
-    { reason: "estop", code: 1 },
-    { reason: "fault", code: 2 },
-    { reason: "battery_stale", code: 3 },
-    { reason: "inverter_stale", code: 4 },
-    { reason: "grid_meter_stale", code: 5 },
-    { reason: "grid_lost", code: 6 },
-    { reason: "grid_reconnecting", code: 7 },
-    { reason: "enter_service_ramp", code: 8 },
-    { reason: "rating", code: 9 },
-    { reason: "over_temperature", code: 10 },
-    { reason: "vehicle_discharge_limit", code: 11 },
-    { reason: "vehicle_charge_limit", code: 12 },
-    { reason: "no_reverse_flow", code: 13 },
-    { reason: "grid_import_limit", code: 14 },
-    { reason: "islanded_limit", code: 15 },
-    { reason: "direction_dwell", code: 16 },
-    { reason: "outlet_share", code: 17 },
-    { reason: "soc_reserve", code: 18 },
-    { reason: "charge_limit", code: 19 },
-]
-
 /** The reasons in priority order: LimitSet's slots (claimAt takes an index into this list). */
-export const LIMIT_PRIORITY: LimitReason[] = []
+export const LIMIT_PRIORITY = Object.keys(LIMIT_CODES) as LimitReason[]
 /** Wire code of LIMIT_PRIORITY[i]. */
 const SLOT_CODE: number[] = []
 /** Wire order: LIMIT_REASONS[code] (services/charger-control.md enum LimitReason; bit `code` of limit_mask). */
 export const LIMIT_REASONS: LimitReason[] = []
-for (let i = 0; i < LIMITS.length; i++) {
-    LIMIT_PRIORITY.push(LIMITS[i].reason)
-    SLOT_CODE.push(LIMITS[i].code)
+for (const reason of LIMIT_PRIORITY) {
+    SLOT_CODE.push(LIMIT_CODES[reason])
     LIMIT_REASONS.push("none")
 }
-for (let i = 0; i < LIMITS.length; i++) LIMIT_REASONS[LIMITS[i].code] = LIMITS[i].reason
+for (let i = 0; i < LIMIT_PRIORITY.length; i++) LIMIT_REASONS[SLOT_CODE[i]] = LIMIT_PRIORITY[i]
 
 /** The wire code of a reason (-1 when it is not one). */
 export function limitCode(reason: LimitReason): number {
