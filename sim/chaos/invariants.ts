@@ -100,8 +100,13 @@ export const INVARIANTS: Record<string, (run: SimRun) => Violation | null> = {
         return null
     },
     no_fault_without_cause(run) {
+        // When each fault was first injected: from the scenario's events, at their exact time. (It
+        // was read from the trace's injected_faults column, sampled every 20 ms: a fault the
+        // firmware latched in the same step as its injection (an e-stop at 56.55 s seen at 56.55 s,
+        // chaos seeds 32, 40, 108, 110, 125, 136, 148, 175) had its cause "first" in the next
+        // sample, 56.56 s, and was counted as latched without a cause.)
         const injectedBy = new Map<string, number>()
-        for (const x of run.rows) for (const f of String(x.injected_faults).split("+")) if (f && !injectedBy.has(f)) injectedBy.set(f, t(x))
+        for (const ev of run.scenario.events) if (ev.kind === "fault" && ev.active) injectedBy.set(ev.fault, Math.min(ev.atS, injectedBy.get(ev.fault) ?? Infinity))
         for (const ev of run.firmwareEvents) {
             if (ev.kind !== "fault" || !(ev.value in CAUSES)) continue
             const ok = CAUSES[ev.value].some(c => (injectedBy.get(c) ?? Infinity) <= ev.tS + 1e-9)

@@ -26,4 +26,16 @@ describe("chaos (fixed seeds)", () => {
         for (const n of ["house_served_while_grid_up", "no_export_by_the_ev", "no_panic", "no_fault_without_cause", "fresh_setpoint_followed"]) expect(names).toContain(n)
         expect(Object.keys(INVARIANTS)).toHaveLength(7)
     })
+
+    it("no_fault_without_cause takes the cause's time from the scenario's event, not from the 20 ms trace samples", () => {
+        // Seed 136: an e-stop injected at 56.55 s latches at 56.55 s; the first trace sample showing it is 56.56 s.
+        const json = { ...chaosScenario(1), events: [{ at_s: 56.55, fault: "estop" }, { at_s: 57.08, clear_fault: "estop" }] }
+        const scenario = validateScenario(json, "x.json")
+        const rows = [{ t_s: 56.54, injected_faults: "" }, { t_s: 56.56, injected_faults: "estop" }]
+        const check = (tS: number, value: string) => INVARIANTS.no_fault_without_cause({ scenario, rows, firmwareEvents: [{ tS, kind: "fault", value }] } as any)
+        expect(check(56.55, "estop")).toBeNull()
+        // Before its injection, or a fault whose cause was never injected: still a violation.
+        expect(check(56.54, "estop")?.invariant).toBe("no_fault_without_cause")
+        expect(check(60, "contactor_welded")?.invariant).toBe("no_fault_without_cause")
+    })
 })
