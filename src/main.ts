@@ -84,6 +84,7 @@ const vin: V2hInput = {
     outletsW: 0,
     outletOn: protection.status.outletOn,
     outletW: protection.status.outletW,
+    outletWelded: [],
 }
 meters.forEach((meter, i) => {
     const rd: OutletReading = { powerW: NaN, currentA: NaN, atMs: NEVER_MS }

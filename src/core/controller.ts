@@ -120,7 +120,7 @@ export class Controller {
 
     /**
      * One V2H tick, with the outlets' state from their last protection tick (their total draw, the
-     * relay commands and the fresh readings for the welded-relay check). Afterwards the outlets
+     * relay commands and readings for the reset's check, the welds the supply check proved). Afterwards the outlets
      * stay cut while the e-stop is pressed or latched. The inverter writes are in inverterWrites.
      */
     tickV2h(vin: V2hInput): V2hStatus {
@@ -128,6 +128,7 @@ export class Controller {
         vin.outletsW = p.totalPowerW
         vin.outletOn = p.outletOn
         vin.outletW = p.outletW
+        vin.outletWelded = this.outletSupply.welded
         const st = this.v2h.tick(vin)
         this.outletEstop = vin.estop || st.fault === "estop"
         this.inverterWrites.plan(st)

@@ -50,6 +50,8 @@ export class V2hLoop {
     outletsW = 0
     outletOn: boolean[] = [true, true]
     outletW: number[] = [0, 0]
+    /** The outlet core's proven welds (outlet-supply.ts). */
+    outletWelded: boolean[] = [false, false]
     // Sources that stop reporting (stale)
     batterySilent = false
     inverterSilent = false
@@ -82,6 +84,7 @@ export class V2hLoop {
             outletsW: 0,
             outletOn: this.outletOn,
             outletW: this.outletW,
+            outletWelded: this.outletWelded,
         }
     }
 

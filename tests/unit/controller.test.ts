@@ -37,6 +37,7 @@ function inputs(nowMs: number): { pin: ProtectionInput; vin: V2hInput } {
         outletsW: 0,
         outletOn: [],
         outletW: [],
+        outletWelded: [],
     }
     return { pin, vin }
 }
@@ -165,6 +166,37 @@ describe("Controller: what the supervisor sees of the outlets", () => {
         expect(vin.outletW[1]).toBeNaN()
         expect(vin.outletsW).toBe(250)
         expect(vin.outletOn).toEqual([true, false])
+    })
+})
+
+describe("Controller: a welded outlet relay, one proof for both sides", () => {
+    it("the V2H fault latches only on the outlet core's proof: V2H ticks that missed the outlet's on period and a reading from before the release prove nothing (chaos seed 40)", () => {
+        const { c, pin, vin } = booted()
+        pin.mainSwitchOn = false
+        stamp(pin, vin, P_MS)
+        c.tickOutlets(pin, false)
+        c.tickV2h(vin) // the V2H side sees the outlets off (at boot)...
+        pin.mainSwitchOn = true
+        let t = P_MS
+        for (; t < 1500; t += P_MS) {
+            stamp(pin, vin, t)
+            c.tickOutlets(pin, false) // ...and no V2H tick while they are on (held up after a restart)
+        }
+        expect(c.protection.status.outletOn[0]).toBe(true)
+        pin.outlets[0].powerW = DEVS.outlets.budgetPowerW * DEVS.tripCurve.instantRatio + 100
+        stamp(pin, vin, t)
+        expect(c.tickOutlets(pin, false).outletOn[0]).toBe(false) // an instant trip
+        c.outletRelayWritten(0, false, t)
+        c.tickV2h(vin) // the reading that made the trip, taken before the off write
+        expect(c.v2h.status.fault).toBe("none")
+        expect(vin.outletWelded[0]).toBe(false)
+        // Still drawing on a reading taken relayReleaseMs after the off write: welded, on both sides.
+        t += DEVS.outlets.relayReleaseMs
+        stamp(pin, vin, t)
+        c.tickOutlets(pin, false)
+        expect(c.outletSupplyOn).toBe(false)
+        c.tickV2h(vin)
+        expect(c.v2h.status.fault).toBe("outlet1_relay_welded")
     })
 })
 

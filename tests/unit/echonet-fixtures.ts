@@ -28,6 +28,7 @@ export function chargerStatus(over: Record<string, unknown> = {}): any {
         outletsW: 0,
         outletOn: [false, false],
         outletW: [0, 0],
+        outletWelded: [false, false],
     })
     return { ...c.statusJson(100), ...over }
 }

@@ -235,6 +235,7 @@ describe("controller for the link", () => {
         outletsW: 0,
         outletOn: [true, true],
         outletW: [0, 0],
+        outletWelded: [false, false],
     })
 
     it("status document: measurements of the last tick (null before); telemetry built from it", () => {

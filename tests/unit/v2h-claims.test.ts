@@ -37,6 +37,7 @@ function setup(v2h?: any) {
         outletsW: 0,
         outletOn: [true, true],
         outletW: [0, 0],
+        outletWelded: [false, false],
     }
     const claim = (now = 0, b = true, i = true, g = true) => {
         claims.claim(L, inp, st, now, b, i, g)

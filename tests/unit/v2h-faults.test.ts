@@ -37,6 +37,7 @@ function setup() {
         outletsW: 0,
         outletOn: [true, true],
         outletW: [0, 0],
+        outletWelded: [false, false],
     }
     return { f, st, inp }
 }
@@ -107,26 +108,16 @@ describe("Faults: detection", () => {
         }
     })
 
-    it("an outlet relay commanded off that still delivers power for the feedback timeout is welded", () => {
+    it("a welded outlet relay latches as the outlet core proved it (outlet-supply.ts), not from a draw with the relay off", () => {
         const { f, inp } = setup()
         inp.outletOn[1] = false
-        inp.outletW[1] = C.weldedPowerW + 1
+        inp.outletW[1] = C.weldedPowerW + 1000
         f.detect(inp, 1000, false, 0, 0)
-        f.detect(inp, 1000 + FB - 1, false, 0, 0)
-        expect(f.latched).toBe("none")
-        inp.outletOn[1] = true // back on: the timer starts over
-        f.detect(inp, 1000 + FB, false, 0, 0)
-        inp.outletOn[1] = false
-        f.detect(inp, 2000 + FB, false, 0, 0)
-        expect(f.latched).toBe("none")
-        f.detect(inp, 2000 + 2 * FB, false, 0, 0)
+        f.detect(inp, 1000 + 10 * FB, false, 0, 0)
+        expect(f.latched).toBe("none") // a draw the outlet core has not proved a weld (a reading from before the release)
+        inp.outletWelded[1] = true
+        f.detect(inp, 1000 + 10 * FB + 1, false, 0, 0)
         expect(f.latched).toBe("outlet2_relay_welded")
-        const z = setup()
-        z.inp.outletOn[0] = false
-        z.inp.outletW[0] = C.weldedPowerW
-        z.f.detect(z.inp, 0, false, 0, 0)
-        z.f.detect(z.inp, FB, false, 0, 0)
-        expect(z.f.latched).toBe("none")
     })
 })
 

@@ -10,7 +10,6 @@
 //    logged and announced on its rising edge, and announced again when it clears.
 //
 // Pure (time only from nowMs); DeviceScript subset.
-import { Hysteresis } from "../common/hysteresis"
 import type { V2hConfig, V2hInput, V2hStatus } from "./io"
 import type { V2hEvents } from "./events"
 
@@ -98,8 +97,8 @@ export class Faults {
     private readonly conditionActive: boolean[] = []
     /** Latched faults logged while another one was the latched one (logged once until the reset). */
     private readonly alsoLatched: boolean[] = []
-    /** Per outlet: its relay commanded off for the feedback timeout. */
-    private readonly outletOff: Hysteresis[] = []
+    /** Per outlet: its weld as last seen (a proof latches once; it stays proven until the outlet is reset at its switch). */
+    private readonly weldSeen: boolean[] = []
 
     constructor(
         private readonly cfg: V2hConfig,
@@ -110,7 +109,7 @@ export class Faults {
             this.conditionActive.push(false)
             this.alsoLatched.push(false)
         }
-        for (let i = 0; i < cfg.outlets.count; i++) this.outletOff.push(new Hysteresis(false, cfg.v2h.contactor.feedbackTimeoutMs, 0, 0))
+        for (let i = 0; i < cfg.outlets.count; i++) this.weldSeen.push(false)
     }
 
     /**
@@ -135,9 +134,16 @@ export class Faults {
                 if (st.gridRelayCmd && !inp.gridRelayClosed) this.latch("grid_relay_stuck_open", now)
             }
         }
-        for (let i = 0; i < this.outletOff.length && i < inp.outletOn.length; i++)
-            if (this.outletOff[i].update(!inp.outletOn[i], now) && inp.outletW[i] > c.weldedPowerW)
-                this.latch(outletWeldedFault(i), now)
+        // A welded outlet relay: as the outlet core proved it (a reading taken relayReleaseMs after
+        // the off command was written). This used its own rule, "commanded off for the feedback
+        // timeout, still drawing", on the commands seen at V2H ticks: V2H ticks held up after a
+        // restart missed the outlet's on period, and the load reading from before a trip then
+        // latched a weld that was not there (chaos seed 40).
+        for (let i = 0; i < this.weldSeen.length && i < inp.outletWelded.length; i++) {
+            const w = inp.outletWelded[i]
+            if (w && !this.weldSeen[i]) this.latch(outletWeldedFault(i), now)
+            this.weldSeen[i] = w
+        }
     }
 
     latch(f: FaultCode, now: number) {

@@ -35,9 +35,11 @@ export interface V2hInput {
     gridAtMs: number
     /** Total delivered accessory-outlet power (AC W), from the outlet protection. */
     outletsW: number
-    /** Outlet relay commands and measured powers (welded-relay detection); index 0 = outlet 1. */
+    /** Outlet relay commands and measured powers (the reset's welded check); index 0 = outlet 1. */
     outletOn: boolean[]
     outletW: number[]
+    /** Outlets whose relay the outlet core proved welded (outlet-supply.ts: one definition of the proof). */
+    outletWelded: boolean[]
 }
 
 export type V2hEventKind = "state" | "fault" | "fault_cleared" | "command_timeout" | "mode"
