@@ -5,7 +5,8 @@
  * carries the house's own supply, which comes through the transfer contact). It delivers power only when the
  * DC contactor and its relay are closed and the house bus is live: on the grid (grid-following) or islanded
  * with island supply allowed (grid-forming: it supplies what the house draws, islandDemandW, up to its power
- * command, which then acts as a limit). On a dead bus its output drops to 0 at once (anti-islanding).
+ * command, which then acts as a limit; a voltage source, it follows a load step within the step, not along
+ * the power loop's lag). On a dead bus its output drops to 0 at once (anti-islanding).
  * Cease to energize (ceaseCmd): it stops conducting at once whatever its power command (within the step:
  * the simulator's 10 ms step is shorter than one AC cycle), and follows the command again, from 0 W, when
  * ceaseCmd is released.
@@ -92,7 +93,10 @@ export function stepInverter(params: InverterParams, state: InverterState, dtS: 
             : clamp(Math.min(inputs.islandDemandW ?? 0, inputs.powerCmdW), 0, hiW)
         const lagStepW = (targetW - state.acPowerW) * (1 - Math.exp(-dtS / params.timeConstantS))
         const maxStepW = params.rampWPerS * dtS
-        acPowerW = clamp(state.acPowerW + clamp(lagStepW, -maxStepW, maxStepW), loW, hiW)
+        // Islanded it forms the voltage: the house takes its current from it at once (the lag and the
+        // slew are the grid-following power loop's). With the lag here the island served a house step
+        // over seconds and left the difference unserved (chaos seeds 52, 59, 75).
+        acPowerW = gridTied ? clamp(state.acPowerW + clamp(lagStepW, -maxStepW, maxStepW), loW, hiW) : targetW
         // Cease to energize: no current from this step on.
         if (inputs.ceaseCmd) acPowerW = 0
     }

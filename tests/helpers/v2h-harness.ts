@@ -50,6 +50,8 @@ export class V2hLoop {
     outletsW = 0
     outletOn: boolean[] = [true, true]
     outletW: number[] = [0, 0]
+    /** The transfer contact's feedback keeps its value (it lags the command: a slow report). */
+    transferFeedbackHeld = false
     /** The outlet core's proven welds (outlet-supply.ts). */
     outletWelded: boolean[] = [false, false]
     // Sources that stop reporting (stale)
@@ -121,7 +123,8 @@ export class V2hLoop {
         // Plant responds to the previous tick's commands.
         this.contactorClosed = this.contactorWelded || (st.contactorCmd && !this.contactorStuckOpen)
         this.gridRelayClosed = this.gridRelayWelded || (st.gridRelayCmd && !this.gridRelayStuckOpen)
-        this.transferOnIsland = st.transferCmd // the break-before-make gap is shorter than a tick
+        // The break-before-make gap is shorter than a tick (unless the feedback is held: a slow contact or report).
+        if (!this.transferFeedbackHeld) this.transferOnIsland = st.transferCmd
         const gridTied = this.gridRelayClosed && this.gridUp && !this.transferOnIsland
         let p = 0
         if (this.contactorClosed && !st.ceaseCmd) {

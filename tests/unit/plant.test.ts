@@ -508,6 +508,22 @@ describe("inverter: cease to energize", () => {
         expect(s.acPowerW).toBeGreaterThan(0)
         expect(s.acPowerW).toBeLessThan(100)
     })
+    it("islanded (grid-forming) it supplies a house load step within one step, up to its command; grid-tied it follows its command with the lag", () => {
+        const island = { ...on, houseBus: "island" as const, islandAllowed: true, islandDemandW: 1000 }
+        let s = initialInverter(DEFAULT_INVERTER_PARAMS, 25)
+        for (let i = 0; i < 100; i++) s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, island)
+        expect(s.acPowerW).toBeCloseTo(1000, 6)
+        s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, { ...island, islandDemandW: 2500 })
+        expect(s.acPowerW).toBeCloseTo(2500, 6) // the house's step, at once (chaos seeds 52, 59, 75)
+        s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, { ...island, islandDemandW: 4500 })
+        expect(s.acPowerW).toBeCloseTo(3000, 6) // its command is the limit
+        let g = initialInverter(DEFAULT_INVERTER_PARAMS, 25)
+        for (let i = 0; i < 100; i++) g = stepInverter(DEFAULT_INVERTER_PARAMS, g, 0.01, { ...on, powerCmdW: 1000 })
+        const before = g.acPowerW
+        g = stepInverter(DEFAULT_INVERTER_PARAMS, g, 0.01, { ...on, powerCmdW: 2500 })
+        expect(g.acPowerW - before).toBeLessThan(100) // grid-tied: the power loop's lag
+    })
+
     it("on a dead house bus (transfer moving, or on a dead grid) it delivers nothing; islanded it needs its relay closed", () => {
         let s = initialInverter(DEFAULT_INVERTER_PARAMS, 25)
         for (let i = 0; i < 500; i++) s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, { ...on, houseBus: "dead", islandAllowed: true })

@@ -293,6 +293,10 @@ describe("grid loss", () => {
         const l = bootedLoop()
         discharging(3000)(l)
         l.run(8000)
+        // A house the island can carry (below islandedLimitW): the retransfer waits its delay. (With
+        // the 4 kW house the island is at its limit and the retransfer is at once, the next test; this
+        // test passed with 4 kW only because the old code undid that retransfer a tick later.)
+        l.houseW = 2500
         l.gridUp = false
         l.run(10000)
         l.gridUp = true
@@ -310,6 +314,7 @@ describe("grid loss", () => {
         expect(t).toBeLessThanOrEqual(V.backup.retransferDelayMs + 3 * V2H_TICK_MS)
         expect(l.transferOnIsland).toBe(false)
         expect(l.unservedW()).toBe(0)
+        l.houseW = 4000
         let st = hemsRun(e.delayMs - 10000)
         expect(st.gridState).toBe("reconnecting")
         expect(l.inverterW).toBe(0) // the enter-service delay holds the inverter, not the house
@@ -320,6 +325,26 @@ describe("grid loss", () => {
         expect(Math.abs(st.targetW - V.ratedPowerW / 4)).toBeLessThan(100)
         hemsRun((e.rampMs * 3) / 4 + 5000)
         expect(l.inverterW).toBe(3000)
+    })
+
+    it("a retransfer because the island cannot carry the house completes: it is not undone while the contact still reads island (chaos seed 59)", () => {
+        const l = bootedLoop()
+        discharging(3000)(l)
+        l.run(8000)
+        l.gridUp = false
+        l.run(10000)
+        expect(l.sup.status.state).toBe("backup")
+        l.houseW = 4500 // more than the island's limit: the inverter at its limit
+        l.run(1000)
+        expect(l.inverterW).toBe(V.backup.islandedLimitW)
+        l.gridUp = true
+        expect(l.until(s => !s.transferCmd, 1000)).toBeGreaterThan(0) // at once, not after the retransfer delay
+        l.transferFeedbackHeld = true // the contact's feedback comes a few ticks later
+        for (let k = 0; k < 5; k++) expect(l.tick().transferCmd).toBe(false)
+        l.transferFeedbackHeld = false
+        expect(l.until(s => s.state !== "backup", 1000)).toBeGreaterThan(0)
+        expect(l.transferOnIsland).toBe(false)
+        expect(l.unservedW()).toBe(0)
     })
 
     it("without backup: 0 W within 2 s of the grid dropping, the grid relay opens, and power returns only after the delay", () => {

@@ -149,8 +149,12 @@ export class Sequencer {
                     st.commandW = 0
                     st.islandCmd = false
                     st.transferCmd = false
+                    // Not isolated from here on: the island "cannot carry" until the contact reads the
+                    // grid, so a retransfer once begun completes. (Set only on the grid feedback, the
+                    // 0 W command of the next tick made the island look able again: it re-islanded
+                    // the house onto its overloaded island, chaos seed 59.)
+                    this.backupIsolated = false
                     if (!inp.transferOnIsland) {
-                        this.backupIsolated = false
                         this.setState(grid.state === "ok" ? (st.contactorCmd ? "stopping" : "idle") : "grid_lost", "grid_back", now)
                     }
                     return
