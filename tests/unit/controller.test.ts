@@ -283,6 +283,18 @@ describe("InverterWrites: which writes, in which order", () => {
         expect(list(w)).toEqual(["power=3000", "island=true", "contactor=true", "transfer=true", "cease=false"])
     })
 
+    it("the house back to the grid right after the cease (break-before-make: nothing forms the island), not behind the power and island writes; never before a cease", () => {
+        const w = new InverterWrites()
+        w.plan(cmd(3000, true, true, true, true, false)) // islanded
+        w.plan(cmd(0, true, false, true, false, true)) // the grid is back: retransfer
+        expect(list(w)).toEqual(["cease=true", "transfer=false", "power=0", "island=false"])
+        const r = new InverterWrites()
+        r.plan(cmd(3000, true, true, true, true, false))
+        r.forget()
+        r.plan(cmd(100, true, false, true, false, false)) // not ceased: the transfer keeps its place after the grid relay
+        expect(list(r)).toEqual(["power=100", "island=false", "contactor=true", "grid_relay=true", "transfer=false", "cease=false"])
+    })
+
     it("only what changed afterwards; nothing when nothing changed", () => {
         const w = new InverterWrites()
         w.plan(cmd(0, false, false, true))
@@ -315,7 +327,7 @@ describe("InverterWrites: which writes, in which order", () => {
         const { c, pin, vin } = booted()
         stamp(pin, vin, V_MS)
         c.tickV2h(vin)
-        expect(list(c.inverterWrites)).toEqual(["cease=true", "contactor=false", "power=0", "island=false", "grid_relay=true", "transfer=false"])
+        expect(list(c.inverterWrites)).toEqual(["cease=true", "transfer=false", "contactor=false", "power=0", "island=false", "grid_relay=true"])
         c.tickV2h(vin)
         expect(c.inverterWrites.count).toBe(0)
     })

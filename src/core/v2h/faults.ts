@@ -109,7 +109,6 @@ export class Faults {
             this.conditionActive.push(false)
             this.alsoLatched.push(false)
         }
-        for (let i = 0; i < cfg.outlets.count; i++) this.weldSeen.push(false)
     }
 
     /**
@@ -139,10 +138,11 @@ export class Faults {
         // timeout, still drawing", on the commands seen at V2H ticks: V2H ticks held up after a
         // restart missed the outlet's on period, and the load reading from before a trip then
         // latched a weld that was not there (chaos seed 40).
-        for (let i = 0; i < this.weldSeen.length && i < inp.outletWelded.length; i++) {
-            const w = inp.outletWelded[i]
-            if (w && !this.weldSeen[i]) this.latch(outletWeldedFault(i), now)
-            this.weldSeen[i] = w
+        // (weldSeen grows with the outlets: an entry not yet there reads undefined, i.e. not seen.)
+        const ws = inp.outletWelded
+        for (let i = 0; i < ws.length; i++) {
+            if (ws[i] && !this.weldSeen[i]) this.latch(outletWeldedFault(i), now)
+            this.weldSeen[i] = ws[i]
         }
     }
 

@@ -4,7 +4,10 @@
 // round trip, and the runtime queues them), all of them after the role (re)binds, and in an order
 // that is safe at every step:
 //   0. CEASE TO ENERGIZE first when it is asked: a trip, e-stop or fault stops conduction within
-//      one AC cycle of this write, whatever the power command still says;
+//      one AC cycle of this write, whatever the power command still says; with the inverter ceased,
+//      the house's transfer contact back to the GRID (its rest) comes next: nothing forms the island
+//      any more (break-before-make holds), and the house does not wait on a live grid behind the
+//      power and island writes (each a bus round trip; chaos seeds 91, 122);
 //   1. an OPENING contactor next: normally the power is already ~0 (the supervisor ramps down
 //      before it opens), and in an emergency the contactor is what must open at once;
 //   2. the power command, then islanding;
@@ -70,6 +73,10 @@ export class InverterWrites {
         if (cmd.ceaseCmd && this.cease !== true) {
             this.cease = true
             this.add("cease", true, 0)
+        }
+        if (cmd.ceaseCmd && !cmd.transferCmd && this.transfer !== false) {
+            this.transfer = false
+            this.add("transfer", false, 0)
         }
         if (!cmd.contactorCmd && this.contactor !== false) {
             this.contactor = false

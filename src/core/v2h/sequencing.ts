@@ -110,7 +110,8 @@ export class Sequencer {
             st.transferCmd = false // a fault never keeps the house off the grid
             if (isEmergency(latched) || nearZero || !inverterFresh) this.setContactor(false, now)
             if (latched === "estop" || latched === "grid_relay_welded") this.setGridRelay(false, now)
-            else if (grid.state === "ok" && !gridDown && gridFresh) this.setGridRelay(true, now)
+            // (grid.state "ok" implies !gridDown: gridDown is a tripped or reconnecting grid.)
+            else if (grid.state === "ok" && gridFresh) this.setGridRelay(true, now)
             return
         }
 
