@@ -29,7 +29,8 @@ import type { SocketModel } from "./vm/socket-model"
 
 /** Simulation cadences (virtual ms). */
 export const PLANT_STEP_MS = 10
-const METER_REPORT_MS = 100
+/** The outlet meters' report period (the boards' outletMeter.pollMs is the same 100 ms). */
+export const METER_REPORT_MS = 100
 const BATTERY_REPORT_MS = 500
 /** Inverter and grid meter: a typical Modbus/CAN poll period. */
 const INVERTER_REPORT_MS = 250

@@ -1,7 +1,7 @@
 // The chaos test's invariants (issue 11), checked on every trace. Each returns the first
 // violation (time and what) or null. Tolerances are the plant's and the firmware's stated reaction
 // times, named here.
-import type { SimRun } from "../engine"
+import { METER_REPORT_MS, type SimRun } from "../engine"
 import type { TraceRow } from "../trace"
 import { CHAOS_DURATION_S, FRESH_SETPOINT_AT_S, FRESH_SETPOINT_W } from "./generate"
 
@@ -20,6 +20,19 @@ const OPEN_UNDER_LOAD_W = 50
 const OUTLET_BUDGET_W = 1500
 /** Latency of an outlet cut: meter push, one 20 ms protection tick, the bus writes, the relay (10 ms). */
 const OUTLET_CUT_S = 0.1
+/**
+ * With a welded outlet relay the power stops only at the second means (the supply contactor), and
+ * the firmware may use it only on proof of the weld (issue 11: "when an outlet's relay is welded and
+ * the outlet draws, the firmware cuts that outlet's supply"): a reading taken
+ * outlets.relayReleaseMs after the off write still showing the draw. So the cut takes: the first
+ * cut (OUTLET_CUT_S: the relay command, which has no effect), the release time, up to one meter
+ * report period for that reading (the load does not change, so the meter does not push: it reports
+ * on its period), then the supply's own cut (OUTLET_CUT_S). This is what docs/safe-states.md states
+ * and field-outlet-welded-short measures (0.19 s); the 0.1 s bound alone flagged every welded short
+ * (chaos seeds 35, 51, 87, 108, 143, 160, 167). Applied only while a relay weld is injected.
+ */
+const outletWeldedCutS = (relayReleaseMs: number) => OUTLET_CUT_S + relayReleaseMs / 1000 + METER_REPORT_MS / 1000 + OUTLET_CUT_S
+const outletWelded = (r: TraceRow) => /outlet\d+_relay_welded/.test(String(r.injected_faults))
 /** Latched faults and the injected causes that can explain them. */
 const CAUSES: Record<string, string[]> = {
     estop: ["estop"],
@@ -38,8 +51,8 @@ const EMERGENCIES = ["estop", "contactor_welded", "inverter_overload", "ramp_dow
 const n = (r: TraceRow, c: keyof TraceRow) => Number(r[c])
 const t = (r: TraceRow) => r.t_s as number
 
-/** Runs longer than maxS during which pred holds on consecutive samples: the first such run's start. */
-function longerThan(rows: TraceRow[], pred: (r: TraceRow) => boolean, maxS: number): TraceRow | null {
+/** Runs longer than maxS (or maxS(start, now)) during which pred holds on consecutive samples: the first such run's start. */
+function longerThan(rows: TraceRow[], pred: (r: TraceRow) => boolean, maxS: number | ((start: TraceRow, r: TraceRow) => number)): TraceRow | null {
     let start: TraceRow | null = null
     for (const r of rows) {
         if (!pred(r)) {
@@ -47,7 +60,7 @@ function longerThan(rows: TraceRow[], pred: (r: TraceRow) => boolean, maxS: numb
             continue
         }
         if (!start) start = r
-        if (t(r) - t(start) > maxS + 1e-9) return start
+        if (t(r) - t(start) > (typeof maxS === "number" ? maxS : maxS(start, r)) + 1e-9) return start
     }
     return null
 }
@@ -78,9 +91,11 @@ export const INVARIANTS: Record<string, (run: SimRun) => Violation | null> = {
         const cfg = run.scenario.config.tripCurve
         const budget = run.scenario.config.outlets.budgetPowerW ?? OUTLET_BUDGET_W
         const ratio = (x: TraceRow) => (n(x, "outlet1_w") + n(x, "outlet2_w")) / budget
-        let r = longerThan(run.rows, x => ratio(x) >= cfg.instantRatio, OUTLET_CUT_S)
+        const weldedExtraS = outletWeldedCutS(run.scenario.config.outlets.relayReleaseMs) - OUTLET_CUT_S
+        const cutS = (baseS: number) => (a: TraceRow, b: TraceRow) => baseS + (outletWelded(a) || outletWelded(b) ? weldedExtraS : 0)
+        let r = longerThan(run.rows, x => ratio(x) >= cfg.instantRatio, cutS(OUTLET_CUT_S))
         if (r) return { invariant: "outlets_within_trip_curve", tS: t(r), detail: `r = ${ratio(r).toFixed(2)} not cut at once` }
-        r = longerThan(run.rows, x => ratio(x) > cfg.inrushRatio, cfg.inrushMaxMs / 1000 + OUTLET_CUT_S)
+        r = longerThan(run.rows, x => ratio(x) > cfg.inrushRatio, cutS(cfg.inrushMaxMs / 1000 + OUTLET_CUT_S))
         if (r) return { invariant: "outlets_within_trip_curve", tS: t(r), detail: `r = ${ratio(r).toFixed(2)} beyond the inrush allowance` }
         // Inverse time: a run above the sustained ratio lasting longer than t(min r) of the curve.
         let start = -1

@@ -27,6 +27,17 @@ describe("chaos (fixed seeds)", () => {
         expect(Object.keys(INVARIANTS)).toHaveLength(7)
     })
 
+    it("outlets_within_trip_curve: a welded relay's short may last until the second means has its proof (release + one meter period + its cut), no longer; without a weld 0.1 s", () => {
+        const scenario = validateScenario(chaosScenario(1), "x.json")
+        const trace = (shortS: number, injected: string) =>
+            Array.from({ length: 100 }, (_, i) => ({ t_s: i * 0.02, outlet1_w: i >= 10 && i * 0.02 < 0.2 + shortS - 1e-9 ? 12000 : 0, outlet2_w: 0, injected_faults: injected }))
+        const check = (shortS: number, injected: string) => INVARIANTS.outlets_within_trip_curve({ scenario, rows: trace(shortS, injected) } as any)
+        expect(check(0.24, "outlet1_relay_welded")).toBeNull() // seed 108: 0.24 s
+        expect(check(0.24, "")?.detail).toMatch(/not cut at once/)
+        expect(check(0.06, "")).toBeNull()
+        expect(check(0.4, "outlet1_relay_welded")?.detail).toMatch(/not cut at once/)
+    })
+
     it("no_fault_without_cause takes the cause's time from the scenario's event, not from the 20 ms trace samples", () => {
         // Seed 136: an e-stop injected at 56.55 s latches at 56.55 s; the first trace sample showing it is 56.56 s.
         const json = { ...chaosScenario(1), events: [{ at_s: 56.55, fault: "estop" }, { at_s: 57.08, clear_fault: "estop" }] }
