@@ -8,7 +8,9 @@ import { validateScenario } from "../../sim/scenario/validate"
 import { chaosScenario } from "../../sim/chaos/generate"
 import { INVARIANTS, checkInvariants } from "../../sim/chaos/invariants"
 
-const SEEDS = [1, 7]
+// 40 and 59 exposed firmware defects (a false outlet weld after a restart; a retransfer undone
+// onto an overloaded island): kept as regression guards.
+const SEEDS = [1, 7, 40, 59]
 
 describe("chaos (fixed seeds)", () => {
     it.each(SEEDS)("seed %i: every invariant holds, through the recovery", async seed => {
