@@ -37,6 +37,13 @@ describe("starting, running, the direction change", () => {
             expect(st.state).toBe("starting")
             expect(st.commandW).toBe(0)
         }
+        // The grid returns before the contact has moved: the transfer is called off at once.
+        l.gridUp = true
+        l.nowMs += V2H_TICK_MS
+        const n = l.nowMs
+        const st = l.sup.tick({ ...l.input, nowMs: n, batteryAtMs: n, inverterAtMs: n, gridAtMs: n, gridVoltageV: DEVS.grid.nominalVoltageV, gridFrequencyHz: DEVS.grid.nominalFrequencyHz, transferOnIsland: false })
+        expect(st.transferCmd).toBe(false)
+        expect(st.state).not.toBe("backup")
     })
 
     it("charging to discharging and back passes through 0 W (ceasing) for the dwell, with a reason each way", () => {
@@ -234,6 +241,19 @@ describe("grid trips", () => {
         expect(t).toBeLessThanOrEqual(C.idleOpenDelayMs + 2 * V2H_TICK_MS)
     })
 
+    it("the idle-open delay starts again at each state change: a grid loss at 0 W keeps the contactor for the delay", () => {
+        const l = bootedLoop()
+        send(l, 2000)
+        l.run(5000)
+        l.socPct = V.reserve.defaultPct // nothing to give: 0 W, the contactor still closed
+        l.run(C.idleOpenDelayMs / 2)
+        expect(l.sup.status.contactorCmd).toBe(true)
+        l.gridUp = false
+        l.until(s => s.state === "backup", 2000)
+        const t = l.until(s => !s.contactorCmd, 2 * C.idleOpenDelayMs)
+        expect(t).toBeGreaterThanOrEqual(C.idleOpenDelayMs - 2 * V2H_TICK_MS)
+    })
+
     it("islanded and carrying the house, a returned grid outside the enter-service window does not take the house back", () => {
         const l = bootedLoop()
         l.houseW = 2000 // below the islanded limit: the island carries it
@@ -260,5 +280,74 @@ describe("grid trips", () => {
         expect(l.sup.status.islandCmd).toBe(false)
         const seen = states(l, e.delayMs + 2000)
         expect(seen).toEqual(["grid_lost:grid_back", "idle:grid_back"])
+    })
+})
+
+describe("islanded: what the island can carry", () => {
+    /** Islanded on a lost grid, then the grid returns; ms until the house is back on the grid. */
+    const backAfter = (l: V2hLoop) => {
+        l.gridUp = false
+        l.run(5000)
+        expect(l.sup.status.state).toBe("backup")
+        l.gridUp = true
+        return l.until(s => !s.transferCmd, 3 * V.backup.retransferDelayMs)
+    }
+
+    it("an island that cannot carry the house goes back to a returned live grid at once: nothing to give, a silent inverter, at its limit", () => {
+        const reserve = bootedLoop()
+        reserve.socPct = V.reserve.defaultPct
+        const silent = bootedLoop()
+        const atLimit = bootedLoop()
+        atLimit.houseW = V.backup.islandedLimitW - C.openBelowW // within openBelowW of the limit counts as at it
+        for (const [l, prep] of [
+            [reserve, () => {}],
+            [silent, () => (silent.inverterSilent = true)],
+            [atLimit, () => {}],
+        ] as [V2hLoop, () => void][]) {
+            l.gridUp = false
+            l.run(5000)
+            prep()
+            l.run(V.readingTimeoutMs + 500)
+            l.gridUp = true
+            const t = l.until(s => !s.transferCmd, 3 * V.backup.retransferDelayMs)
+            expect(t).toBeGreaterThan(0)
+            expect(t).toBeLessThan(V.backup.retransferDelayMs)
+        }
+        const carries = bootedLoop()
+        carries.houseW = V.backup.islandedLimitW - C.openBelowW - 1
+        expect(backAfter(carries)).toBeGreaterThanOrEqual(V.backup.retransferDelayMs)
+    })
+
+    it("a grid back in service before the retransfer: the house returns, the contactor opens at ~0 W (stopping, then idle)", () => {
+        const e = { ...DEVS.grid.enterService, delayMs: 1000, rampMs: 1000 }
+        const l = bootedLoop(v2hConfig(undefined, { enterService: e }))
+        l.houseW = 2000
+        l.gridUp = false
+        l.run(5000)
+        expect(l.sup.status.contactorCmd).toBe(true)
+        l.gridUp = true
+        expect(states(l, V.backup.retransferDelayMs + 2000)).toEqual(["stopping:grid_back", "idle:power_at_zero"])
+    })
+
+    it("break before make: the island is never formed while the transfer contact still reads the grid side", () => {
+        const l = bootedLoop()
+        l.gridUp = false
+        l.until(s => s.state === "backup", 2000)
+        for (let k = 0; k < 30; k++) {
+            l.nowMs += V2H_TICK_MS
+            const n = l.nowMs
+            const st = l.sup.tick({ ...l.input, nowMs: n, batteryAtMs: n, inverterAtMs: n, gridAtMs: n, transferOnIsland: false })
+            expect(st.transferCmd).toBe(true)
+            expect(st.islandCmd).toBe(false)
+            expect(st.commandW).toBe(0)
+        }
+    })
+
+    it("an island feeding a tiny load keeps the contactor closed past the idle-open delay", () => {
+        const l = bootedLoop()
+        l.houseW = C.openBelowW / 2
+        l.gridUp = false
+        l.run(5000)
+        for (let t = 0; t < C.idleOpenDelayMs + 2000; t += V2H_TICK_MS) expect(l.tick().contactorCmd).toBe(true)
     })
 })
