@@ -56,6 +56,7 @@ const NEVER_MS = -1e9
 const input: ProtectionInput = {
     nowMs: 0,
     mainSwitchOn: false,
+    mainSwitchBound: false,
     outlets: [],
     socPct: NaN,
     socAtMs: NEVER_MS,
@@ -126,7 +127,7 @@ mainSwitch.reading.subscribe(v => {
     input.mainSwitchOn = !!v
 })
 mainSwitch.binding().subscribe(bound => {
-    if (!bound) input.mainSwitchOn = false // a lost switch counts as OFF
+    input.mainSwitchBound = bound
 })
 // E-stop: its down event acts at once; up releases (the latch stays until cleared).
 estop.down.subscribe(async () => {

@@ -332,3 +332,37 @@ describe("InverterWrites: which writes, in which order", () => {
         expect(c.inverterWrites.count).toBe(0)
     })
 })
+
+describe("Controller: the status document and the command object at the edges", () => {
+    it("last_fault_age_s counts from the fault in whole seconds, 0 while there was none", () => {
+        const { c, pin, vin } = booted()
+        stamp(pin, vin, V_MS)
+        c.tickV2h(vin)
+        expect(c.statusJson(V_MS + 7000).last_fault_age_s).toBe(0)
+        stamp(pin, vin, 10_000)
+        vin.estop = true
+        c.tickV2h(vin)
+        expect(c.statusJson(10_000 + 4_600).last_fault_age_s).toBe(5)
+    })
+
+    it("the vehicle is on the link while its reading is at most readingTimeoutMs old, at any uptime", () => {
+        const { c, pin, vin } = booted()
+        const t = 50_000
+        stamp(pin, vin, t)
+        c.tickV2h(vin)
+        expect(c.statusJson(t).vehicle).toBe("both")
+        expect(c.statusJson(t + DEVS.v2h.readingTimeoutMs).vehicle).toBe("both")
+        expect(c.statusJson(t + DEVS.v2h.readingTimeoutMs + 1).vehicle).toBe("none")
+    })
+
+    it("a refused command object changes nothing; a command without floor or priority keeps them", () => {
+        const { c } = booted()
+        const before = c.statusJson(0)
+        expect(c.commandObject({ mode: "setpoint", setpoint_w: "lots" }, 0)).not.toBe("")
+        expect(c.statusJson(0)).toEqual(before)
+        expect(c.commandObject({ mode: "idle" }, 0)).toBe("")
+        const after = c.statusJson(0)
+        expect(after.soc_floor_pct).toBe(before.soc_floor_pct)
+        expect(after.outlet_priority).toBe(before.outlet_priority)
+    })
+})

@@ -65,6 +65,43 @@ describe("switch cycles without a latch", () => {
     })
 })
 
+describe("an unbound main switch", () => {
+    it("counts as OFF: every outlet off with reason switch_off", () => {
+        const core = new OutletProtection(config())
+        core.tick(input(0, [100, 100]))
+        expect(core.status.outletOn).toEqual([true, true])
+        core.tick(input(TICK_MS, [100, 100], { mainSwitchBound: false }))
+        expect(core.status.outletOn).toEqual([false, false])
+        expect(core.status.reason).toEqual(["switch_off", "switch_off"])
+    })
+
+    it("never completes a reset: lost for longer than resetMinOffMs, then back ON, the trip stays latched", () => {
+        const cfg = config()
+        const core = new OutletProtection(cfg)
+        let t = 0
+        core.tick(input(t, [4 * BUDGET_W, 0]))
+        expect(core.status.latched[0]).toBe("overload_instant")
+        for (t = TICK_MS; t <= 2 * cfg.outlets.resetMinOffMs; t += TICK_MS) core.tick(input(t, [0, 0], { mainSwitchBound: false }))
+        core.tick(input(t, [0, 0], { mainSwitchBound: true }))
+        expect(core.status.latched[0]).toBe("overload_instant")
+        expect(core.status.events.map(e => e.kind)).toEqual([])
+    })
+
+    it("back and reporting OFF, then ON after resetMinOffMs: the switch's own cycle resets the trip", () => {
+        const cfg = config()
+        const core = new OutletProtection(cfg)
+        let t = 0
+        core.tick(input(t, [4 * BUDGET_W, 0]))
+        core.tick(input((t += TICK_MS), [0, 0], { mainSwitchBound: false }))
+        core.tick(input((t += TICK_MS), [0, 0], { mainSwitchOn: false }))
+        const offAt = t
+        while (t - offAt < cfg.outlets.resetMinOffMs) core.tick(input((t += TICK_MS), [0, 0], { mainSwitchOn: false }))
+        core.tick(input((t += TICK_MS), [0, 0]))
+        expect(core.status.latched[0]).toBe("none")
+        expect(core.status.events.map(e => e.kind)).toEqual(["reset"])
+    })
+})
+
 describe("measurements", () => {
     it("a NaN power alone (current valid) makes the reading invalid", () => {
         const core = new OutletProtection(config())

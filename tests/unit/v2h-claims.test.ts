@@ -232,3 +232,30 @@ describe("outlets and SoC claims", () => {
         expect(s.claim(0, false)).not.toContain("soc_reserve")
     })
 })
+
+describe("at boot and across directions", () => {
+    it("the outlets' share caps discharging only: a charge request passes while the outlets draw", () => {
+        const s = setup()
+        s.inp.outletsW = 400
+        expect(s.claim()).toContain("outlet_share")
+        expect(s.L.resolve(-2000)).toBe(-2000)
+        expect(s.win("outlet_share")![1]).toBeCloseTo(10 * 300 * V.inverterEfficiency - 400, 6)
+    })
+
+    it("a warm inverter at boot (between resumeBelowC and stopC) is derated along the line, not stopped", () => {
+        const d = V.derating
+        const s = setup()
+        s.inp.inverterTempC = (d.resumeBelowC + d.stopC) / 2
+        s.claim()
+        const f = (d.stopC - s.inp.inverterTempC) / (d.stopC - d.startC)
+        expect(s.win("over_temperature")![1]).toBeCloseTo(V.ratedPowerW * f, 6)
+        expect(f).toBeGreaterThan(0)
+    })
+
+    it("a SoC inside the charge limit's hysteresis at boot still charges (the limit is reached first)", () => {
+        const s = setup()
+        s.st.chargeLimitPct = 80
+        s.inp.socPct = 80 - V.socHysteresisPct / 2
+        expect(s.claim()).not.toContain("charge_limit")
+    })
+})

@@ -658,3 +658,178 @@ describe("edges (found by mutation testing)", () => {
         expect(r.run(1000).targetW).toBe(0)
     })
 })
+
+describe("status and commands at the edges", () => {
+    const eventsOf = (l: V2hLoop, ms: number) => {
+        const out: string[] = []
+        const end = l.nowMs + ms
+        while (l.nowMs < end) for (const e of l.tick().events) out.push(`${e.kind}:${e.reason}`)
+        return out
+    }
+
+    it("before the first tick the status is the safe rest state: ceasing, nothing closed or islanded, nothing known", () => {
+        const st = new V2hLoop().sup.status
+        expect(st).toMatchObject({
+            state: "idle",
+            stateReason: "boot",
+            requestSource: "idle",
+            commandW: 0,
+            ceaseCmd: true,
+            contactorCmd: false,
+            gridRelayCmd: false,
+            islandCmd: false,
+            transferCmd: false,
+            limitReason: "none",
+            fault: "none",
+            faultLatched: false,
+            lastFault: "none",
+            gridState: "unknown",
+            gridTrip: "none",
+            modeNote: "",
+        })
+    })
+
+    it("in idle mode the request is 0 W from source idle, also after a local mode ran", () => {
+        const l = bootedLoop()
+        expect(l.sup.status.requestSource).toBe("idle")
+        expect(l.command({ mode: "self_consumption" })).toBe("")
+        expect(l.run(3000).requestSource).toBe("local")
+        expect(l.command({ mode: "idle" })).toBe("")
+        const st = l.tick()
+        expect(st.requestSource).toBe("idle")
+        expect(st.requestW).toBe(0)
+    })
+
+    it("repeating the mode in force is no mode change (no event), and the status keeps the last HEMS setpoint in other modes", () => {
+        const l = bootedLoop()
+        discharging(2000)(l)
+        expect(eventsOf(l, 3000)).toContain("mode:setpoint")
+        discharging(2000)(l)
+        expect(eventsOf(l, 1000).filter(e => e.startsWith("mode:"))).toEqual([])
+        expect(l.command({ mode: "idle" })).toBe("")
+        expect(l.tick().setpointW).toBe(2000)
+    })
+
+    it("the command timeout: a command exactly commandTimeoutMs old still holds; each silence is announced once", () => {
+        const l = bootedLoop()
+        discharging(2000)(l)
+        const sentMs = l.nowMs
+        l.run(V.commandTimeoutMs - 2 * V2H_TICK_MS)
+        const at = (ms: number) => ({ ...l.input, nowMs: ms, batteryAtMs: ms, inverterAtMs: ms, gridAtMs: ms })
+        expect(l.sup.tick(at(sentMs + V.commandTimeoutMs)).requestSource).toBe("hems")
+        const st = l.sup.tick(at(sentMs + V.commandTimeoutMs + 1))
+        expect(st.requestSource).toBe("fallback")
+        expect(st.events.map(e => `${e.kind}:${e.reason}`)).toEqual(["command_timeout:fallback"])
+        l.nowMs = sentMs + V.commandTimeoutMs + 1
+        expect(eventsOf(l, 5000).filter(e => e.startsWith("command_timeout"))).toEqual([])
+        // A new command, a new silence: announced again.
+        discharging(2000)(l)
+        expect(eventsOf(l, V.commandTimeoutMs + 1000).filter(e => e.startsWith("command_timeout"))).toEqual(["command_timeout:fallback"])
+    })
+
+    it("configured for setpoint mode, a charger that never got a command runs the fallback setpoint from the start", () => {
+        const l = new V2hLoop(v2hConfig({ localMode: "setpoint" }))
+        const st = l.tick()
+        expect(st.requestSource).toBe("fallback")
+        expect(st.events.map(e => `${e.kind}:${e.reason}`)).toContain("command_timeout:fallback")
+    })
+
+    it("self-consumption asks for 0 W (no_reading) while the grid meter or the inverter is silent", () => {
+        for (const silent of ["gridSilent", "inverterSilent"] as const) {
+            const l = bootedLoop()
+            l.houseW = 2500
+            expect(l.command({ mode: "self_consumption" })).toBe("")
+            expect(l.run(5000).requestW).toBeGreaterThan(0)
+            l[silent] = true
+            const st = l.run(V.readingTimeoutMs + 500)
+            expect(st.requestW).toBe(0)
+            expect(st.modeNote).toBe("no_reading")
+        }
+    })
+
+    it("a silent grid meter is not a grid trip: its stale reading (0 V) is not judged", () => {
+        const l = bootedLoop()
+        l.gridSilent = true
+        l.run(V.readingTimeoutMs + 500)
+        l.gridUp = false // the meter's input now reads 0 V, but the reading is stale
+        const st = l.run(DEVS.grid.lossOfGrid.detectMs + 1000)
+        expect(st.gridState).toBe("ok")
+        expect(st.gridTrip).toBe("none")
+        expect(st.fault).toBe("grid_meter_stale")
+        expect(st.state).toBe("idle")
+    })
+
+    it("the fault grid_lost lasts through the enter-service delay, until the grid is judged back", () => {
+        const e = { ...DEVS.grid.enterService, delayMs: 5000 }
+        const l = bootedLoop(v2hConfig({ backup: { enabled: false, islandedLimitW: 0 } }, { enterService: e }))
+        l.gridUp = false
+        l.until(s => s.gridState === "tripped", 5000)
+        l.gridUp = true
+        expect(l.until(s => s.gridState === "reconnecting", 1000)).toBeGreaterThan(0)
+        const seen: string[] = []
+        const t = l.until(s => {
+            seen.push(s.fault)
+            return s.gridState === "ok"
+        }, e.delayMs + 1000)
+        expect(t).toBeGreaterThanOrEqual(e.delayMs - V2H_TICK_MS)
+        expect(new Set(seen.slice(0, -1))).toEqual(new Set(["grid_lost"]))
+        expect(l.tick().fault).toBe("none")
+    })
+
+    it("clear_faults with nothing latched changes nothing (a running discharge goes on); a cleared latch says why it is idle", () => {
+        const l = bootedLoop()
+        discharging(2000)(l)
+        l.run(5000)
+        expect(l.sup.clearFaults(l.nowMs)).toBe("")
+        expect(l.tick().state).toBe("discharging")
+        l.estop = true
+        l.tick()
+        l.estop = false
+        l.tick()
+        expect(l.sup.clearFaults(l.nowMs)).toBe("")
+        expect(l.sup.status.state).toBe("idle")
+        expect(l.sup.status.stateReason).toBe("faults_cleared")
+    })
+
+    it("after a restart the contact feedback timers start at the inverter's first reading (no welded fault from the restart)", () => {
+        const l = new V2hLoop()
+        l.nowMs = 10 * V.readingTimeoutMs // the inverter has not reported since before the restart
+        l.inverterSilent = true
+        l.run(2 * V.contactor.feedbackTimeoutMs)
+        // The contactor was left closed by the firmware before the restart; it opens on the first command.
+        l.contactorWelded = true
+        l.inverterSilent = false
+        l.tick()
+        l.contactorWelded = false
+        l.run(V.contactor.feedbackTimeoutMs / 2)
+        expect(l.sup.status.fault).toBe("none")
+        expect(l.sup.status.faultLatched).toBe(false)
+    })
+
+    it("the time of day runs on from when it was set", () => {
+        const l = new V2hLoop()
+        expect(l.sup.timeOfDayS(0)).toBeNaN()
+        expect(l.sup.setTimeOfDay(3600, 1000)).toBe("")
+        expect(l.sup.timeOfDayS(61000)).toBe(3660)
+    })
+})
+
+describe("e-stop while the power stage is silent", () => {
+    it("an e-stop pressed before the inverter's first reading latches at once and still needs clear_faults once released", () => {
+        const l = new V2hLoop()
+        l.nowMs = 10 * V.readingTimeoutMs // the inverter has not reported since the restart
+        l.inverterSilent = true
+        l.estop = true
+        const st = l.run(1000)
+        expect(st.fault).toBe("estop")
+        expect(st.faultLatched).toBe(true)
+        l.estop = false
+        l.run(1000)
+        l.inverterSilent = false
+        l.run(2000)
+        expect(l.sup.status.fault).toBe("estop")
+        expect(l.sup.status.state).toBe("fault")
+        expect(l.sup.clearFaults(l.nowMs)).toBe("")
+        expect(l.tick().state).toBe("idle")
+    })
+})

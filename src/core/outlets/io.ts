@@ -71,6 +71,11 @@ export interface OutletReading {
 export interface ProtectionInput {
     nowMs: number
     mainSwitchOn: boolean
+    /**
+     * The outlet main switch's role is bound (optional; default true). An unbound switch counts as
+     * OFF, and its "off" is nobody's: it neither starts nor completes a trip reset.
+     */
+    mainSwitchBound?: boolean
     /** Index 0 is outlet 1. A missing entry counts as a stale meter. */
     outlets: OutletReading[]
     socPct: number

@@ -133,8 +133,12 @@ export class OutletProtection {
         const st = this.status
 
         // 1. Outlet main switch: OFF for at least resetMinOffMs, then ON, clears latched trips.
-        const sw = !!input.mainSwitchOn
-        if (!this.switchKnown) {
+        // A lost switch (unbound role) counts as OFF and as unknown again: a reset needs an OFF
+        // the switch itself reported, so a flaky switch connection never clears a latched trip.
+        const bound = input.mainSwitchBound !== false
+        const sw = bound && !!input.mainSwitchOn
+        if (!bound) this.switchKnown = false
+        else if (!this.switchKnown) {
             this.switchKnown = true
             if (!sw) this.switchOffSinceMs = now
         } else if (!sw && this.switchWasOn) {

@@ -207,7 +207,9 @@ export class V2hSupervisor {
             this.feedbackSeen = true
             this.seq.contactsFromFeedback(inp, now)
         }
-        if (this.feedbackSeen) f.detect(inp, now, inverterOk, this.seq.contactorForMs(inp.inverterAtMs), this.seq.gridRelayForMs(inp.inverterAtMs))
+        // The e-stop and the outlet relays are judged from the first tick, the power stage's
+        // contacts only with a fresh inverter reading (a press while it is silent still latches).
+        f.detect(inp, now, inverterOk, this.seq.contactorForMs(inp.inverterAtMs), this.seq.gridRelayForMs(inp.inverterAtMs))
 
         // ---- request
         let requestW = 0
