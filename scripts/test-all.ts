@@ -23,6 +23,20 @@ let passed = 0
 let failed = 0
 const failures: string[] = []
 const skipped: string[] = []
+/** Each failed test by file and name, repeated at the end (CI logs may keep only their tail). */
+const failedTests: string[] = []
+
+/** The failed tests of a vitest JSON report, "file > name: first line of the message". */
+function failedIn(report: any): string[] {
+    const out: string[] = []
+    for (const f of report?.testResults ?? []) {
+        const file = String(f.name ?? "").replace(ROOT + "/", "")
+        const failedHere = (f.assertionResults ?? []).filter((t: any) => t.status === "failed")
+        for (const t of failedHere) out.push(`${file} > ${t.fullName}: ${String(t.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300)}`)
+        if (!failedHere.length && f.status === "failed") out.push(`${file}: ${String(f.message ?? "failed").split("\n")[0].slice(0, 300)}`)
+    }
+    return out
+}
 
 function step(name: string, cmd: string[]): boolean {
     console.log(`\n=== ${name}`)
@@ -64,6 +78,7 @@ if (configOk) {
         unitSkipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
         unitPassed = r.numPassedTests
         unitFailed = r.numFailedTests + (r.numTotalTestSuites > 0 && r.success === false && r.numFailedTests === 0 ? 1 : 0)
+        failedTests.push(...failedIn(r))
     } catch {
         unitFailed = 1
     }
@@ -89,6 +104,7 @@ if (configOk) {
         hilPassed = r.numPassedTests
         hilSkipped = r.numPendingTests ?? 0
         hilFailed = r.numFailedTests + (r.success === false && r.numFailedTests === 0 ? 1 : 0)
+        failedTests.push(...failedIn(r).map(t => `HIL ${t}`))
     } catch {
         hilFailed = 1
     }
@@ -102,6 +118,7 @@ if (configOk) {
     console.log("\n=== DeviceScript VM tests")
     const vm = await runVmTests()
     for (const p of vm.problems) console.error(`FAIL ${p}`)
+    failedTests.push(...vm.problems.map(p => `VM ${p}`))
     console.log(`VM: ${vm.passed} passed, ${vm.failed} failed`)
     passed += vm.passed
     failed += vm.failed + (vm.problems.length && vm.failed === 0 ? 1 : 0)
@@ -122,6 +139,7 @@ if (configOk) {
 }
 
 console.log("")
+for (const t of failedTests) console.log(`FAILED TEST: ${t}`)
 for (const s of skipped) console.log(`SKIPPED: ${s}`)
 if (failures.length) console.log(`FAILED: ${failures.join(", ")}`)
 console.log(`${passed} passed, ${failed} failed`)

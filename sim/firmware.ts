@@ -6,12 +6,14 @@
 // build: a copy of src/ in its own folder under .devicescript/variants/ whose devs.gen.ts is
 // rendered from the scenario's merged config, compiled by the same compiler. Same code, other
 // numbers — what a charger maker flashing a board with that devs.json would get. Its own folder
-// (own .devicescript/bin) keeps parallel builds from reading each other's output.
+// (own .devicescript/bin) keeps parallel builds from reading each other's output; the
+// repository's own config builds in a private workspace for the same reason.
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { createHash } from "node:crypto"
 import { join } from "node:path"
 import { loadDevsConfig, renderDevsModule, ROOT } from "../scripts/lib/devs-config"
 import { runDevs } from "../scripts/lib/devs-cli"
+import { inWorkspace } from "../scripts/lib/firmware-build"
 
 const builds = new Map<string, Promise<Uint8Array>>()
 
@@ -45,10 +47,18 @@ async function build(configJson?: string): Promise<Uint8Array> {
         writeFileSync(join(cwd, "src", "config", "devs.gen.ts"), text)
         for (const d of ["node_modules", "services"]) symlinkSync(join(ROOT, d), join(cwd, d))
     }
-    const res = await runDevs(["build", "--quiet", "src/main.ts"], { cwd })
-    if (res.code !== 0) throw new Error("firmware build failed:\n" + res.output)
-    // Read at once: in the project root, other builds (VM tests) write to the same place.
-    const bytes = new Uint8Array(readFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs")))
-    if (cwd !== ROOT) rmSync(cwd, { recursive: true, force: true })
-    return bytes
+    const compile = async (dir: string) => {
+        const res = await runDevs(["build", "--quiet", "src/main.ts"], { cwd: dir })
+        if (res.code !== 0) throw new Error("firmware build failed:\n" + res.output)
+        return new Uint8Array(readFileSync(join(dir, ".devicescript", "bin", "bytecode.devs")))
+    }
+    // The repository's config builds in a private workspace too (links to src/ and the rest):
+    // test files run in parallel processes, and two builds in the project root would write the
+    // same .devicescript/bin/bytecode.devs while the other reads it.
+    if (cwd === ROOT) return inWorkspace(compile)
+    try {
+        return await compile(cwd)
+    } finally {
+        rmSync(cwd, { recursive: true, force: true })
+    }
 }

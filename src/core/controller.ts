@@ -28,7 +28,7 @@ import { EnergyCounter, Persisted, PersistScheduler, capture, restore, validateP
 import { LoopHealth } from "./common/loop-health"
 import { OutletSupply } from "./outlets/outlet-supply"
 
-export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist">
+export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist" | "ticks">
 
 /** A reading rounded to 1/scale, or null when it is not a finite number. */
 function measured(x: number, scale: number): number {
@@ -62,7 +62,7 @@ export class Controller {
     readonly protection: OutletProtection
     readonly v2h: V2hSupervisor
     /** The firmware's own loops (the shell registers and times them; see common/loop-health.ts). */
-    readonly loops = new LoopHealth()
+    readonly loops: LoopHealth
     /** The inverter register writes to make after each V2H tick, in order. */
     readonly inverterWrites = new InverterWrites()
     /** The outlets' second means (the supply contactor), decided every protection tick. */
@@ -79,6 +79,7 @@ export class Controller {
     constructor(private readonly cfg: ControllerConfig) {
         this.protection = new OutletProtection(cfg)
         this.v2h = new V2hSupervisor(cfg)
+        this.loops = new LoopHealth(cfg.ticks.loopHealthWindowMs)
     }
 
     /**

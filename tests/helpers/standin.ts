@@ -55,13 +55,16 @@ export interface HilResult {
 }
 
 /** Runs `hil/main.ts` (npm run hil) with the given arguments; results in a fresh directory. */
-export function runHil(args: string[], timeoutMs: number): Promise<HilResult> {
+export function runHil(args: string[], timeoutMs: number, onStdout?: (soFar: string) => void): Promise<HilResult> {
     const dir = mkdtempSync(join(tmpdir(), "hil-run-"))
     return new Promise(resolve => {
         const child = spawn(process.execPath, ["--import", "tsx", "hil/main.ts", ...args, "--out", dir], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] })
         let out = ""
         let err = ""
-        child.stdout!.on("data", d => (out += d))
+        child.stdout!.on("data", d => {
+            out += d
+            onStdout?.(out)
+        })
         child.stderr!.on("data", d => (err += d))
         const timer = setTimeout(() => child.kill(), timeoutMs)
         child.on("exit", code => {

@@ -3,13 +3,17 @@
 // library scenarios unchanged, checking the same expectations as the simulator; plus the --hub
 // route against a firmware VM on a hub (ephemeral port) and link loss (the stand-in unplugged).
 // Real time: runs alone (vitest.hil.config.ts, its own step of npm test); about 5 minutes.
-import { readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ROOT } from "../../scripts/lib/devs-config"
 import { traceColumns } from "../../sim/scenario/types"
+import { LINK_SILENCE_MS } from "../../hil/link"
 import { runHil, runHilTrusted, startStandIn, type StandIn } from "../helpers/standin"
 
+/** How long the link-loss test unplugs the stand-in. */
+const OUTAGE_MS = 2000
 const scenario = (name: string) => join(ROOT, "sim", "scenarios", `${name}.json`)
 const csv = (dir: string, file = "trace.csv") => {
     const [head, ...lines] = readFileSync(join(dir, file), "utf8").trim().split("\n")
@@ -89,18 +93,28 @@ describe("bench on the serial stand-in", () => {
     }, 600_000)
 
     it("link loss (the stand-in unplugged for 2 s) is a stale source to the firmware and shows in the trace", async () => {
-        const run = runHil([scenario("outlet-instant"), "--port", standin.address], 90_000)
-        // The bench resets the firmware and pins roles in its first second: unplug after that.
-        await new Promise(r => setTimeout(r, 9000))
+        // outlet-instant made 15 s long, so the outage fits in the run however long start-up takes;
+        // the unplug is timed from the bench's own "roles pinned" line (--verbose), not the spawn.
+        const long = { ...JSON.parse(readFileSync(scenario("outlet-instant"), "utf8")), name: "outlet-instant-15s", duration_s: 15 }
+        const file = join(mkdtempSync(join(tmpdir(), "hil-linkloss-")), "outlet-instant-15s.json")
+        writeFileSync(file, JSON.stringify(long))
+        let pinned: () => void
+        const pinnedSeen = new Promise<void>(r => (pinned = r))
+        const run = runHil([file, "--port", standin.address, "--verbose"], 120_000, out => {
+            if (/roles pinned at/.test(out)) pinned()
+        })
+        await Promise.race([pinnedSeen, run])
+        await new Promise(r => setTimeout(r, 1000))
         standin.child.kill("SIGUSR2")
-        await new Promise(r => setTimeout(r, 2000))
+        await new Promise(r => setTimeout(r, OUTAGE_MS))
         standin.child.kill("SIGUSR2")
         const r = await run
+        expect(existsSync(join(r.dir, "trace.csv")), `no trace: ${r.out}${r.err}`).toBe(true)
         const { rows } = csv(r.dir)
         const lost = rows.filter(x => x.injected_faults.split("+").includes("link_lost"))
-        // The unplug is timed from the spawn (start-up varies), so the 8 s scenario may end before
-        // the 2 s outage does: at least 0.2 s of it must show in the 10 ms trace.
-        expect(lost.length, r.out + r.err).toBeGreaterThan(20)
+        // The bench calls the link lost after LINK_SILENCE_MS without a frame, so the 10 ms trace
+        // marks the outage minus that (less 20 % for the signals' and the pty's own latency).
+        expect(lost.length, r.out + r.err).toBeGreaterThanOrEqual(Math.floor((0.8 * (OUTAGE_MS - LINK_SILENCE_MS)) / 10))
         expect(r.summary.hil.link_health.outages_s.length).toBeGreaterThanOrEqual(1)
         expect(r.summary.hil.link_health.outages_s[0].to_s).not.toBeNull()
         // The bench's inverter heard no command for longer than powerStage.commandTimeoutMs: it ceased to energise.

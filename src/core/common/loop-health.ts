@@ -8,7 +8,10 @@
 //   run time  = end - start (a run that awaits bus writes counts its waiting: that is what delays
 //               the next tick);
 //   overrun   = a run longer than its budget (the period; for handlers, the budget given), or a
-//               start later than one whole period (a tick was missed).
+//               start later than one whole period (a tick was missed);
+//   recent    = the worst lateness in the current and the previous window of windowMs
+//               (ticks.loopHealthWindowMs): what the loop does now, under today's load, rather
+//               than the boot's role binding, which sets the since-boot figure.
 //
 // Pure, allocation-free per run; DeviceScript subset.
 
@@ -24,15 +27,34 @@ export interface LoopStats {
     overruns: number
     /** Start of the run under way or of the last one (-1 before the first). */
     lastStartMs: number
+    /** Worst lateness in the window that started at winStartMs, and in the one before it. */
+    winLateMs: number
+    prevWinLateMs: number
+    winStartMs: number
 }
 
 export class LoopHealth {
     readonly loops: LoopStats[] = []
 
+    /** windowMs: the recent window (ticks.loopHealthWindowMs). */
+    constructor(readonly windowMs: number) {}
+
     /** Registers a loop and returns its index (periodMs 0: an event handler with the given budget). */
     add(name: string, periodMs: number, budgetMs?: number): number {
         const budget = budgetMs !== undefined && budgetMs > 0 ? budgetMs : periodMs
-        this.loops.push({ name: name, periodMs: periodMs, budgetMs: budget, runs: 0, maxRunMs: 0, maxLateMs: 0, overruns: 0, lastStartMs: -1 })
+        this.loops.push({
+            name: name,
+            periodMs: periodMs,
+            budgetMs: budget,
+            runs: 0,
+            maxRunMs: 0,
+            maxLateMs: 0,
+            overruns: 0,
+            lastStartMs: -1,
+            winLateMs: 0,
+            prevWinLateMs: 0,
+            winStartMs: -1,
+        })
         return this.loops.length - 1
     }
 
@@ -40,9 +62,17 @@ export class LoopHealth {
     start(i: number, nowMs: number) {
         const l = this.loops[i]
         if (!l || !(nowMs === nowMs)) return
+        const sinceWinMs = nowMs - l.winStartMs
+        if (l.winStartMs < 0 || sinceWinMs >= this.windowMs) {
+            // a window with no start at all in it (a loop that stopped) leaves nothing recent
+            l.prevWinLateMs = l.winStartMs >= 0 && sinceWinMs < 2 * this.windowMs ? l.winLateMs : 0
+            l.winLateMs = 0
+            l.winStartMs = nowMs
+        }
         if (l.periodMs > 0 && l.lastStartMs >= 0) {
             const lateMs = nowMs - (l.lastStartMs + l.periodMs)
             if (lateMs > l.maxLateMs) l.maxLateMs = lateMs
+            if (lateMs > l.winLateMs) l.winLateMs = lateMs
             if (lateMs >= l.periodMs) l.overruns++
         }
         l.lastStartMs = nowMs
@@ -70,11 +100,28 @@ export class LoopHealth {
         return n
     }
 
-    /** The status document's `loops` object: { <name>: { runs, max_run_ms, max_late_ms, overruns } }. */
+    /** Loop i's worst lateness in the current and the previous window (0 for an unknown loop). */
+    recentLateMs(i: number): number {
+        const l = this.loops[i]
+        return l ? Math.max(l.winLateMs, l.prevWinLateMs) : 0
+    }
+
+    /**
+     * The status document's `loops` object:
+     * { <name>: { runs, max_run_ms, max_late_ms, recent_late_ms, overruns } }.
+     */
     json(): any {
         const out: any = {}
-        for (const l of this.loops)
-            out[l.name] = { runs: l.runs, max_run_ms: Math.round(l.maxRunMs), max_late_ms: Math.round(l.maxLateMs), overruns: l.overruns }
+        for (let i = 0; i < this.loops.length; i++) {
+            const l = this.loops[i]
+            out[l.name] = {
+                runs: l.runs,
+                max_run_ms: Math.round(l.maxRunMs),
+                max_late_ms: Math.round(l.maxLateMs),
+                recent_late_ms: Math.round(this.recentLateMs(i)),
+                overruns: l.overruns,
+            }
+        }
         return out
     }
 }
