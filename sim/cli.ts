@@ -109,7 +109,6 @@ async function main(argv: string[]): Promise<number> {
 
     console.log(`ran ${scenario.durationS} s in ${summary.wall_s} s (${summary.real_time_factor}x real time)`)
     for (const t of summary.trips) console.log(`trip: outlet ${t.outlet} ${t.reason} at ${t.t_s} s`)
-    for (const r of summary.restarts.list) console.log(`firmware restart at ${r.t_s} s: ${r.reason}`)
     for (const w of summary.warnings) console.log(`warning: ${w}`)
     for (const x of summary.expectations) console.log(`${x.pass ? "PASS" : "FAIL"} ${x.name} (${x.detail})`)
     console.log(`results: ${join(out, "trace.csv")}, summary.json, plot.svg`)

@@ -36,7 +36,6 @@ export class VirtualClock {
     /** Timers after which the microtasks were settled (the others were quiet and noted nothing). */
     timersSettled = 0
     private asyncNotes = 0
-    private holds: Promise<unknown>[] = []
 
     setTimeout = (fn: (...a: any[]) => void, delayMs = 0, ...args: any[]) => this.add(fn, delayMs, 0, args, false)
     setInterval = (fn: (...a: any[]) => void, everyMs = 0, ...args: any[]) => this.add(fn, everyMs, Math.max(1, everyMs), args, false)
@@ -64,18 +63,9 @@ export class VirtualClock {
         return t.id
     }
 
-    /**
-     * Virtual time waits for this work (e.g. a new VM being instantiated after a firmware
-     * restart): no further timer runs until it has settled, so the run stays deterministic.
-     */
-    hold(work: Promise<unknown>) {
-        this.holds.push(work)
-    }
-
     /** Runs every timer due up to untilMs (inclusive), then sets now = untilMs. */
     async runUntil(untilMs: number) {
         for (;;) {
-            while (this.holds.length) await Promise.all(this.holds.splice(0))
             const t = this.heap[0]
             if (!t || t.atMs > untilMs) break
             this.pop()
@@ -155,27 +145,6 @@ export function vmTimers(clock: VirtualClock): VmTimers {
         clearInterval: clock.clearInterval,
         setImmediate: clock.setImmediate,
         Date: { now: () => clock.now },
-    }
-}
-
-/**
- * vmTimers that remember what they scheduled, so that a VM thrown away at a firmware restart
- * leaves no timer behind (clearAll).
- */
-export function trackedVmTimers(clock: VirtualClock): { timers: VmTimers; clearAll: () => void } {
-    const ids = new Set<number>()
-    const base = vmTimers(clock)
-    const track = (f: (...a: any[]) => number) => (...a: any[]) => {
-        const id = f(...a)
-        ids.add(id)
-        return id
-    }
-    return {
-        timers: { ...base, setTimeout: track(base.setTimeout), setInterval: track(base.setInterval), setImmediate: track(base.setImmediate) },
-        clearAll: () => {
-            for (const id of ids) clock.clearTimeout(id)
-            ids.clear()
-        },
     }
 }
 

@@ -126,30 +126,7 @@ export function outletStatusView(fields: Decoded): OutletStatusView {
     }
 }
 
-/** The loop-health fields of v2h_status (ms; overruns a count): services/charger-control.md. */
-export interface LoopHealthFigures {
-    protection_max_late_ms: number
-    protection_max_run_ms: number
-    v2h_max_late_ms: number
-    v2h_max_run_ms: number
-    supervisory_max_late_ms: number
-    mqtt_max_run_ms: number
-    loop_overruns: number
-}
-export const LOOP_HEALTH_FIELDS: (keyof LoopHealthFigures)[] = [
-    "protection_max_late_ms",
-    "protection_max_run_ms",
-    "v2h_max_late_ms",
-    "v2h_max_run_ms",
-    "supervisory_max_late_ms",
-    "mqtt_max_run_ms",
-    "loop_overruns",
-]
-
 export class ChargerControlClient {
-    /** Loop health reported by the current boot, and the worst of the boots before it. */
-    private bootLoops: LoopHealthFigures | undefined
-    private earlierLoops: LoopHealthFigures | undefined
     readonly surface: ControlSurface
     /** The latest reports (undefined until the firmware answers, and again after a restart). */
     outletStatus: OutletStatusView | undefined
@@ -191,20 +168,8 @@ export class ChargerControlClient {
         return this.withControl(s => s.register(this.surface.timeOfDay).sendSetPackedAsync([secondsOfDay()], true))
     }
 
-    /** Worst loop health of any boot so far (overruns added up over boots); undefined before any report. */
-    loopHealth(): LoopHealthFigures | undefined {
-        const a = this.bootLoops
-        const b = this.earlierLoops
-        if (!a || !b) return a ?? b
-        const out: any = {}
-        for (const k of LOOP_HEALTH_FIELDS) out[k] = k === "loop_overruns" ? a[k] + b[k] : Math.max(a[k], b[k])
-        return out
-    }
-
     /** The program restarted: forget its reports and find its control service again once it announces it. */
     firmwareRestarted() {
-        this.earlierLoops = this.loopHealth()
-        this.bootLoops = undefined
         this.outletStatus = this.v2hStatus = undefined
         this.control = undefined
         this.restarted = true
@@ -235,15 +200,7 @@ export class ChargerControlClient {
         const reg: JDRegister = control.register(s.outletStatus)
         reg.on(REPORT_UPDATE, () => (this.outletStatus = outletStatusView(s.decodeOutletStatus(reg.unpackedValue))))
         const v2hReg: JDRegister = control.register(s.v2hStatus)
-        v2hReg.on(REPORT_UPDATE, () => {
-            const d = s.decodeV2hStatus(v2hReg.unpackedValue)
-            this.v2hStatus = d as V2hStatusView
-            if (typeof d.protection_max_late_ms === "number") {
-                const cur: any = {}
-                for (const k of LOOP_HEALTH_FIELDS) cur[k] = d[k]
-                this.bootLoops = cur
-            }
-        })
+        v2hReg.on(REPORT_UPDATE, () => (this.v2hStatus = s.decodeV2hStatus(v2hReg.unpackedValue) as V2hStatusView))
         const on = (name: keyof ControlSurface["events"], f: (d: Decoded) => void) => {
             const ev = control.event(s.events[name])
             ev.on(EVENT, () => f(s.decodeEvent[name](ev.unpackedValue)))

@@ -3,7 +3,7 @@
 import type { JDBus } from "jacdac-ts"
 import { bridge, createBus } from "./bus"
 import { connectHub } from "./tcp-link"
-import { createClock, trackedVmTimers, type Clock } from "./clock"
+import { createClock, vmTimers, type Clock } from "./clock"
 import {
     initialPlant,
     mergePlantParams,
@@ -20,7 +20,7 @@ import {
     type PlantState,
 } from "./plant/plant"
 import { ScenarioError, type Scenario, type ScenarioEvent } from "./scenario/types"
-import { ChargerControlClient, type FirmwareEvent, type LoopHealthFigures, type RejectedCommand, type Trip } from "./control-client"
+import { ChargerControlClient, type FirmwareEvent, type RejectedCommand, type Trip } from "./control-client"
 import { PlantServers } from "./servers"
 import type { TraceRow } from "./trace"
 import { createVm, deploy } from "./vm/devs-vm"
@@ -38,9 +38,6 @@ const REALTIME_CHUNK_MS = 10
 const STATUS_POLL_MIN_MS = 100
 /** A delivered-power change this large is reported at once instead of at the next 100 ms report. */
 const METER_PUSH_DELTA_W = 5
-/** A grid voltage / frequency change this large is reported at once (0.5 % of 100 V; 0.05 Hz). */
-const GRID_PUSH_DELTA_V = 0.5
-const GRID_PUSH_DELTA_HZ = 0.05
 
 export type { FirmwareEvent, Trip } from "./control-client"
 
@@ -57,20 +54,31 @@ export interface SimRun {
     vmLog: string[]
     /** The firmware's GC heap (in-process VM only): peaks per trace interval and overall (sim/vm/vm-monitor.ts). */
     heap: { samples: (HeapFigures & { tS: number })[]; overall: HeapFigures | undefined }
-    /** Firmware restarts in the run (scenario events and panics), in order. */
-    restarts: Restart[]
     /** The firmware's loop health (v2h_status), the worst figure of any boot in the run; undefined before it reported. */
     loopHealth?: LoopHealthFigures
     /** Set when an external driver stopped the run (RunContext.abort). */
     aborted?: string
 }
-export type { LoopHealthFigures }
 
-export interface Restart {
-    tS: number
-    /** "scenario firmware_restart" or "panic <code>". */
-    reason: string
+/** The loop-health fields of v2h_status (ms; overruns a count). */
+export interface LoopHealthFigures {
+    protection_max_late_ms: number
+    protection_max_run_ms: number
+    v2h_max_late_ms: number
+    v2h_max_run_ms: number
+    supervisory_max_late_ms: number
+    mqtt_max_run_ms: number
+    loop_overruns: number
 }
+const LOOP_HEALTH_FIELDS: (keyof LoopHealthFigures)[] = [
+    "protection_max_late_ms",
+    "protection_max_run_ms",
+    "v2h_max_late_ms",
+    "v2h_max_run_ms",
+    "supervisory_max_late_ms",
+    "mqtt_max_run_ms",
+    "loop_overruns",
+]
 
 export interface SimOptions {
     /** The firmware to run in the in-process VM... */
@@ -132,36 +140,26 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const warnings: string[] = []
     if ([opts.bytecode, opts.hubPort, opts.connect].filter(x => x !== undefined).length !== 1)
         throw new Error("simulate: give one of bytecode, hubPort or connect")
-    // The flash lives on the host, so that settings survive a restart into a fresh VM.
-    let flash = opts.flash ?? new Uint8Array(0)
-    /** Every firmware restart of the run, with why (scenario event or panic code). */
-    const restarts: Restart[] = []
-    let clearVmTimers = () => {}
-    let restartPending = false
-    const makeVm = () => {
-        const t = trackedVmTimers(clock)
-        clearVmTimers = t.clearAll
-        return createVm({
-            flashLoad: () => flash,
-            flashSave: buf => (flash = buf.slice()),
-            timers: t.timers,
-            deviceId: SIM_DEVICE_ID,
-            socket: opts.socket,
-            onLog: line => {
-                opts.onVmLog?.(line)
-                if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
-            },
-            // On a board an unhandled exception restarts the program: so does the simulator.
-            onPanic: code => {
-                warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s: restarted`)
-                if (restartPending) return
-                restartPending = true
-                clock.setTimeout(() => restartFirmware(`panic ${code}`), 0)
-            },
-        })
-    }
-    let vm = opts.bytecode ? await makeVm() : undefined
-    let unlink = vm ? bridge(bus, vm, clock) : opts.connect ? await opts.connect(bus) : await connectHub(bus, opts.hubPort)
+    let flash = opts.flash
+    const vm = opts.bytecode
+        ? await createVm({
+              flashLoad: flash ? () => flash! : undefined,
+              flashSave: flash ? buf => (flash = buf.slice()) : undefined,
+              timers: vmTimers(clock),
+              deviceId: SIM_DEVICE_ID,
+              socket: opts.socket,
+              onLog: line => {
+                  opts.onVmLog?.(line)
+                  if (opts.keepVmLog || /panic|exception|error/i.test(line)) vmLog.push(`${(clock.now / 1000).toFixed(3)} ${line}`)
+              },
+              // On a board an unhandled exception restarts the program: so does the simulator.
+              onPanic: code => {
+                  warnings.push(`firmware panic ${code} at ${(clock.now / 1000).toFixed(3)} s: restarted`)
+                  clock.setTimeout(() => restartFirmware(), 0)
+              },
+          })
+        : undefined
+    const unlink = vm ? bridge(bus, vm, clock) : opts.connect ? await opts.connect(bus) : await connectHub(bus, opts.hubPort)
 
     let plant: PlantState = initialPlant(params, {
         socPct: scenario.initial.socPct,
@@ -171,42 +169,38 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         tempC: scenario.initial.tempC,
     })
     const reportedW: number[] = new Array(outletCount).fill(NaN)
-    const reportedGrid = { v: NaN, hz: NaN }
     let hemsRequestW = 0
     const injected = new Set<string>()
 
     // The firmware's control surface, as a gateway sees it.
     const control = new ChargerControlClient(bus, () => clock.now / 1000)
+    /** Loop health of the current boot (from v2h_status), and the worst of the boots before it. */
+    let bootLoops: LoopHealthFigures | undefined
+    let earlierLoops: LoopHealthFigures | undefined
+    const worstLoops = (): LoopHealthFigures | undefined => {
+        if (!bootLoops || !earlierLoops) return bootLoops ?? earlierLoops
+        const out: any = {}
+        for (const k of LOOP_HEALTH_FIELDS) out[k] = k === "loop_overruns" ? bootLoops[k] + earlierLoops[k] : Math.max(bootLoops[k], earlierLoops[k])
+        return out
+    }
+    const readLoops = () => {
+        const v = control.v2hStatus
+        if (!v || typeof v.protection_max_late_ms !== "number") return
+        const cur: any = {}
+        for (const k of LOOP_HEALTH_FIELDS) cur[k] = v[k]
+        bootLoops = cur
+    }
     // Firmware outside the process (the HIL bench) restarts without telling: look for its service every poll.
     if (!vm) control.firmwareRestarted()
 
-    /**
-     * The program starts again from flash (settings kept), as after a watchdog or panic reset of
-     * the board; the outputs it drove drop to their restart state. After a panic the program runs
-     * in a fresh VM (virtual time waits while it is instantiated).
-     */
-    function restartFirmware(reason: string) {
-        restartPending = false
-        restarts.push({ tS: clock.now / 1000, reason })
-        const old = vm!
-        old.devsStop()
+    /** The program starts again from flash (settings kept); the outputs it drove drop to their safe state. */
+    function restartFirmware() {
+        earlierLoops = worstLoops()
+        bootLoops = undefined
+        vm!.devsStop()
         servers.outputsToRestartState()
         control.firmwareRestarted() // the trace shows nothing until the new program reports
-        if (!reason.startsWith("panic")) {
-            deploy(old, opts.bytecode!)
-            return
-        }
-        // After a panic the VM instance may have aborted: a fresh one (~1 s of wall time).
-        old.sockClose()
-        clearVmTimers()
-        unlink()
-        clock.hold(
-            makeVm().then(fresh => {
-                vm = fresh
-                unlink = bridge(bus, fresh, clock)
-                deploy(fresh, opts.bytecode!)
-            }),
-        )
+        deploy(vm!, opts.bytecode!)
     }
 
     const applyEvent = async (ev: ScenarioEvent) => {
@@ -232,7 +226,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             case "firmware_restart":
                 // Like a watchdog or panic restart on the board: the program starts again from
                 // flash (settings kept), the outputs it drove drop to their safe state.
-                if (vm) restartFirmware("scenario firmware_restart")
+                if (vm) restartFirmware()
                 else if (opts.restartFirmware) {
                     control.firmwareRestarted() // found again once the restarted program announces it
                     await opts.restartFirmware()
@@ -284,9 +278,6 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
             contactorCmd: inv.contactor,
             gridRelayCmd: inv.gridRelay,
             islandCmd: inv.island,
-            transferCmd: inv.transfer,
-            ceaseCmd: inv.cease,
-            outletSupplyCmd: servers.outletSupplyCommand(),
         })
         const periodic = (stepCount * stepMs) % METER_REPORT_MS === 0
         plant.outlets.outlets.forEach((o, i) => {
@@ -301,20 +292,8 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         }
         if ((stepCount * stepMs) % INVERTER_REPORT_MS === 0) {
             const i = plant.inverter
-            void servers.reportInverter(i.acPowerW, i.dcPowerW, i.tempC, i.contactorClosed, i.gridRelayClosed, plant.transfer.position === "island")
-        }
-        // The grid meter reports every INVERTER_REPORT_MS, and at once when the voltage or the
-        // frequency moves (a protection relay's threshold crossing): detection adds no report
-        // period to a trip's clearing time.
-        const site = plant.site
-        if (
-            (stepCount * stepMs) % INVERTER_REPORT_MS === 0 ||
-            Math.abs(site.voltageV - reportedGrid.v) > GRID_PUSH_DELTA_V ||
-            Math.abs(site.frequencyHz - reportedGrid.hz) > GRID_PUSH_DELTA_HZ
-        ) {
-            reportedGrid.v = site.voltageV
-            reportedGrid.hz = site.frequencyHz
-            void servers.reportGrid(site.gridW, site.voltageV, site.frequencyHz)
+            void servers.reportInverter(i.acPowerW, i.dcPowerW, i.tempC, i.contactorClosed, i.gridRelayClosed)
+            void servers.reportGrid(plant.site.gridW, plant.site.voltageV, plant.site.frequencyHz)
         }
     }, stepMs)
 
@@ -329,6 +308,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const heapSamples: (HeapFigures & { tS: number })[] = []
     const sample = () => {
         rows.push(traceRow(clock.now / 1000, plant, servers, control, hemsRequestW, injected))
+        readLoops()
         const h = vm?.heap.takePeak()
         if (h) heapSamples.push({ tS: clock.now / 1000, ...h })
     }
@@ -385,8 +365,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         wallS: (performance.now() - wall0) / 1000,
         vmLog,
         heap: { samples: heapSamples, overall: vm?.heap.overall() },
-        restarts,
-        loopHealth: control.loopHealth(),
+        loopHealth: worstLoops(),
         aborted,
     }
 }
@@ -423,9 +402,6 @@ function traceRow(
         limit_reason: v2h ? v2h.limit_reason : "",
         contactor_closed: plant.inverter.contactorClosed ? 1 : 0,
         grid_relay_closed: plant.inverter.gridRelayClosed ? 1 : 0,
-        house_islanded: plant.transfer.position === "grid" ? 0 : 1,
-        outlet_supply_on: servers.outletSupplyCommand() ? 1 : 0,
-        inverter_ceased: servers.inverterCommand().cease ? 1 : 0,
         unserved_w: plant.site.unservedW,
         inverter_w: plant.inverter.acPowerW,
         house_w: plant.site.houseW,

@@ -37,14 +37,12 @@ export function plantCodes(specs = loadProjectServices()) {
         srvGrid: grid.classIdentifier,
         meterReading: measurement(meter, ["power", "current", "voltage"]),
         batteryReading: measurement(battery, ["state_of_charge", "voltage", "current", "temperature", "max_discharge_current", "max_charge_current"]),
-        inverterReading: measurement(inverter, ["ac_power", "dc_power", "temperature", "contactor_closed", "grid_relay_closed", "transfer_on_island"]),
+        inverterReading: measurement(inverter, ["ac_power", "dc_power", "temperature", "contactor_closed", "grid_relay_closed"]),
         gridReading: measurement(grid, ["power", "voltage", "frequency"]),
         inverterPowerCommand: packetSpec(inverter, "rw", "power_command").identifier,
         inverterContactorCommand: packetSpec(inverter, "rw", "contactor_command").identifier,
         inverterGridRelayCommand: packetSpec(inverter, "rw", "grid_relay_command").identifier,
         inverterIslandEnabled: packetSpec(inverter, "rw", "island_enabled").identifier,
-        inverterTransferCommand: packetSpec(inverter, "rw", "transfer_command").identifier,
-        inverterCeaseEnergize: packetSpec(inverter, "rw", "cease_energize").identifier,
     }
 }
 const CODES = plantCodes()
@@ -56,8 +54,6 @@ const REG_INV_POWER_COMMAND = CODES.inverterPowerCommand
 const REG_INV_CONTACTOR_COMMAND = CODES.inverterContactorCommand
 const REG_INV_GRID_RELAY_COMMAND = CODES.inverterGridRelayCommand
 const REG_INV_ISLAND_ENABLED = CODES.inverterIslandEnabled
-const REG_INV_TRANSFER_COMMAND = CODES.inverterTransferCommand
-const REG_INV_CEASE_ENERGIZE = CODES.inverterCeaseEnergize
 /** Standard Jacdac relay: the firmware writes its "active" register. */
 const REG_RELAY_ACTIVE = RelayReg.Active
 
@@ -96,26 +92,21 @@ export class PlantServers {
     // self-streaming), so that a "stale" fault really silences them.
     readonly meters: JDServiceServer[] = []
     readonly relays: JDServiceServer[] = []
-    /** The outlets' second means: the outlet inverter's upstream supply contactor (role outletSupply). */
-    readonly outletSupply = new JDServiceServer(SRV_RELAY, { intensityValues: [false] })
     readonly mainSwitch = new SwitchServer()
     readonly buzzer = new BuzzerServer()
     readonly battery = new JDServiceServer(CODES.srvBattery, { registerValues: [{ code: REG_BATTERY_READING, values: [0, 0, 0, 0, 0, 0] }] })
     /** The e-stop mushroom button (role "estop"): pressure 1 = pressed. */
     readonly estop = new ButtonServer("estop")
-    // Until a firmware drives them (services/v2h-inverter.md defaults): conversion ceased, no
-    // power, contactor and grid relay open, the home on the grid (the transfer contact's rest
-    // position), no islanding.
+    // Until a firmware drives them: no power, contactor open, the home on the grid (the grid
+    // relay's rest position), no islanding.
     readonly inverter = new InverterServer(CODES.srvInverter, {
         registerValues: [
             // jacdac-ts packs bools as numbers
-            { code: REG_INV_READING, values: [0, 0, 0, 0, 0, 0] },
+            { code: REG_INV_READING, values: [0, 0, 0, 0, 0] },
             { code: REG_INV_POWER_COMMAND, values: [0] },
             { code: REG_INV_CONTACTOR_COMMAND, values: [0] },
             { code: REG_INV_GRID_RELAY_COMMAND, values: [0] },
             { code: REG_INV_ISLAND_ENABLED, values: [0] },
-            { code: REG_INV_TRANSFER_COMMAND, values: [0] },
-            { code: REG_INV_CEASE_ENERGIZE, values: [1] },
         ],
     })
     readonly gridMeter = new JDServiceServer(CODES.srvGrid, { registerValues: [{ code: REG_GRID_READING, values: [0, 0, 0] }] })
@@ -142,7 +133,6 @@ export class PlantServers {
         // Order matters for the firmware's role binding: outlet 1's services come first.
         const services: JDServiceServer[] = [
             ...this.relays,
-            this.outletSupply,
             ...this.meters,
             this.mainSwitch,
             this.buzzer,
@@ -158,11 +148,6 @@ export class PlantServers {
     relayCommand(i: number): boolean {
         const v = registerValues(this.relays[i].register<[number | boolean]>(REG_RELAY_ACTIVE))
         return !!v?.[0]
-    }
-
-    /** What the firmware last wrote to the outlets' supply contactor (off until written: its rest state). */
-    outletSupplyCommand(): boolean {
-        return !!registerValues(this.outletSupply.register<[number | boolean]>(REG_RELAY_ACTIVE))?.[0]
     }
 
     /** Reports outlet i's measurement now (unless its meter is faulted silent). */
@@ -181,14 +166,12 @@ export class PlantServers {
     }
 
     /** What the firmware last wrote to the inverter. */
-    inverterCommand(): { powerW: number; contactor: boolean; gridRelay: boolean; island: boolean; transfer: boolean; cease: boolean } {
+    inverterCommand(): { powerW: number; contactor: boolean; gridRelay: boolean; island: boolean } {
         return {
             powerW: Number(this.inverterValue(REG_INV_POWER_COMMAND) ?? 0),
             contactor: !!this.inverterValue(REG_INV_CONTACTOR_COMMAND),
             gridRelay: !!this.inverterValue(REG_INV_GRID_RELAY_COMMAND),
             island: !!this.inverterValue(REG_INV_ISLAND_ENABLED),
-            transfer: !!this.inverterValue(REG_INV_TRANSFER_COMMAND),
-            cease: !!this.inverterValue(REG_INV_CEASE_ENERGIZE),
         }
     }
 
@@ -197,10 +180,10 @@ export class PlantServers {
         return registerValues(this.inverter.register<[number | boolean]>(code))?.[0]
     }
 
-    async reportInverter(acPowerW: number, dcPowerW: number, tempC: number, contactorClosed: boolean, gridRelayClosed: boolean, transferOnIsland: boolean) {
+    async reportInverter(acPowerW: number, dcPowerW: number, tempC: number, contactorClosed: boolean, gridRelayClosed: boolean) {
         if (this.inverterSilent) return
         const reading = this.inverter.register(REG_INV_READING)
-        reading.setValues([acPowerW, dcPowerW, tempC, contactorClosed ? 1 : 0, gridRelayClosed ? 1 : 0, transferOnIsland ? 1 : 0], true)
+        reading.setValues([acPowerW, dcPowerW, tempC, contactorClosed ? 1 : 0, gridRelayClosed ? 1 : 0], true)
         await reading.sendGetAsync()
     }
 
@@ -217,29 +200,19 @@ export class PlantServers {
     }
 
     /**
-     * What a controller restart does to the hardware it drives (docs/safe-states.md): the board's
-     * relay outputs drop (outlet relays and the outlet supply contactor open), and the inverter,
-     * losing its link, returns to its de-energised defaults: conversion ceases at once, 0 W, the
-     * DC contactor opens (after the current is 0: the cease comes first), islanding is withdrawn
-     * and the transfer contact drops back to the grid. Its grid relay keeps its state (it does not
-     * carry the house; the firmware reads it back after the restart).
+     * What a controller restart does to the hardware it drives: the board's relay outputs drop
+     * (relays open) and the inverter, losing its link, stops and opens its DC contactor. The grid
+     * relay and islanding keep their state (the inverter holds them until told otherwise).
      */
     outputsToRestartState() {
         for (const r of this.relays) r.register(REG_RELAY_ACTIVE).setValues([false], true)
-        this.outletSupply.register(REG_RELAY_ACTIVE).setValues([false], true)
         this.inverterCeases()
     }
 
-    /**
-     * The inverter without a controller (services/v2h-inverter.md): conversion ceases, 0 W, the DC
-     * contactor opens, islanding is withdrawn and the transfer contact drops back to the grid.
-     */
+    /** The inverter without a controller: 0 W, DC contactor open (grid relay and islanding as they were). */
     inverterCeases() {
-        this.inverter.register(REG_INV_CEASE_ENERGIZE).setValues([1], true)
         this.inverter.register(REG_INV_POWER_COMMAND).setValues([0], true)
         this.inverter.register(REG_INV_CONTACTOR_COMMAND).setValues([0], true)
-        this.inverter.register(REG_INV_ISLAND_ENABLED).setValues([0], true)
-        this.inverter.register(REG_INV_TRANSFER_COMMAND).setValues([0], true)
     }
 
     /** Whether the inverter has ceased to energise on command silence (until the next command). */

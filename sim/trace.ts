@@ -114,7 +114,7 @@ export function summarize(
     scenario: Scenario,
     rows: TraceRow[],
     trips: { tS: number; outlet: number; reason: string }[],
-    extra: { wallS: number; warnings: string[]; rejected: { tS: number; message: string }[]; loopHealth?: object; restarts?: { tS: number; reason: string }[] },
+    extra: { wallS: number; warnings: string[]; rejected: { tS: number; message: string }[]; loopHealth?: object },
 ) {
     const dtS = scenario.traceIntervalMs / 1000
     const e = (c: TraceColumn) => energyWh(rows, c, dtS)
@@ -148,8 +148,6 @@ export function summarize(
         expectations,
         passed: expectations.every(x => x.pass),
         warnings: extra.warnings,
-        // Firmware restarts (scenario events and panics): how many, and each with its time and why.
-        restarts: { count: (extra.restarts ?? []).length, list: (extra.restarts ?? []).map(r => ({ t_s: round(r.tS), reason: r.reason })) },
         // The firmware's own loops (v2h_status): worst lateness / run time of any boot, ms; overruns summed.
         loop_health: extra.loopHealth ?? null,
         wall_s: round(extra.wallS, 2),

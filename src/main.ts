@@ -4,13 +4,11 @@
 // (Controller and the modules it calls).
 //
 // Loops with periods from devs.json:
-//  - protection tick (ticks.protectionMs, 20 ms): outlet protection core -> outlet relays and
-//    the outlets' supply contactor (their second means);
+//  - protection tick (ticks.protectionMs, 20 ms): outlet protection core -> outlet relays;
 //  - V2H tick (ticks.v2hMs, 100 ms): V2H supervisor -> inverter commands;
 //  - supervisory tick (ticks.supervisoryMs, 250 ms): sounds the alarm, logs state changes.
 // Actuators are written on change and when their role (re)binds.
-// The e-stop input and every grid reading also run the V2H supervisor at once (they do not wait
-// for the next tick).
+// The e-stop input also runs the V2H supervisor at once (it does not wait for the next tick).
 import * as ds from "@devicescript/core"
 import { GridMeter, OutletMeter, TractionBattery, V2HInverter } from "@devicescript/core"
 import { DEVS } from "./config/devs.gen"
@@ -19,7 +17,7 @@ import { Controller } from "./core/controller"
 import { V2hInput } from "./core/v2h/io"
 import { startChargerControl } from "./control-server"
 import { readSetting, writeSetting } from "@devicescript/settings"
-import { PERSIST_KEY, PERSIST_LOG_KEY, joinFromFlash, splitForFlash } from "./core/persist"
+import { PERSIST_KEY } from "./core/persist"
 import { HemsMqtt } from "./hems-mqtt"
 
 // Roles: bound to ESP32 drivers on a board, to simulated servers on the host.
@@ -29,8 +27,6 @@ for (let i = 1; i <= DEVS.outlets.count; i++) {
     meters.push(new OutletMeter("outlet" + i + "Meter"))
     relays.push(new ds.Relay("outlet" + i + "Relay"))
 }
-// The outlets' second means: the outlet inverter's upstream supply contactor (rests open).
-const outletSupply = new ds.Relay("outletSupply")
 const mainSwitch = new ds.Switch("outletMainSwitch")
 const alarm = new ds.Buzzer("alarm")
 const battery = new TractionBattery("battery")
@@ -75,7 +71,6 @@ const vin: V2hInput = {
     inverterTempC: NaN,
     contactorClosed: false,
     gridRelayClosed: false,
-    transferOnIsland: false,
     inverterAtMs: NEVER_MS,
     gridW: NaN,
     gridVoltageV: NaN,
@@ -110,17 +105,13 @@ inverter.reading.subscribe(v => {
     vin.inverterTempC = v[2]
     vin.contactorClosed = !!v[3]
     vin.gridRelayClosed = !!v[4]
-    vin.transferOnIsland = !!v[5]
     vin.inverterAtMs = ds.millis()
 })
-// Every grid reading is evaluated at once (not at the next V2H tick): with a meter that reports
-// on a threshold crossing, detection adds no tick to a trip's clearing time.
-gridMeter.reading.subscribe(async v => {
+gridMeter.reading.subscribe(v => {
     vin.gridW = v[0]
     vin.gridVoltageV = v[1]
     vin.gridFrequencyHz = v[2]
     vin.gridAtMs = ds.millis()
-    await runV2h()
 })
 mainSwitch.reading.subscribe(v => {
     input.mainSwitchOn = !!v
@@ -145,7 +136,6 @@ estop.binding().subscribe(bound => {
 // the core with the order of its writes (controller.inverterWrites).
 const written: boolean[] = relays.map(() => null)
 const inverterWrites = controller.inverterWrites
-let supplyWritten: boolean = null
 // The power stage's watchdog (docs/power-stage.md) feeds on our commands: the power command goes
 // out at least every powerStage.keepaliveMs, also unchanged.
 let invPowerAtMs = NEVER_MS
@@ -162,18 +152,9 @@ relays.forEach((relay, i) => {
 inverter.binding().subscribe(() => {
     inverterWrites.forget()
 })
-outletSupply.binding().subscribe(() => {
-    supplyWritten = null
-})
 
 async function writeRelays() {
     const on = protection.status.outletOn
-    const supply = controller.outletSupplyOn
-    // Cut first (the second means acts before anything else is written), restore last.
-    if (!supply && supplyWritten !== false && outletSupply.isBound) {
-        supplyWritten = false
-        await outletSupply.enabled.write(false)
-    }
     for (let i = 0; i < relays.length; i++) {
         if (!relays[i].isBound) {
             written[i] = null
@@ -182,12 +163,7 @@ async function writeRelays() {
         if (written[i] !== on[i]) {
             written[i] = on[i]
             await relays[i].enabled.write(on[i])
-            controller.outletRelayWritten(i, on[i], ds.millis())
         }
-    }
-    if (supply && supplyWritten !== true && outletSupply.isBound) {
-        supplyWritten = true
-        await outletSupply.enabled.write(true)
     }
 }
 
@@ -205,9 +181,7 @@ async function writeInverter() {
             await inverter.powerCommand.write(w.powerW)
         }
         else if (w.register === "island") await inverter.islandEnabled.write(w.on)
-        else if (w.register === "grid_relay") await inverter.gridRelayCommand.write(w.on)
-        else if (w.register === "transfer") await inverter.transferCommand.write(w.on)
-        else await inverter.ceaseEnergize.write(w.on)
+        else await inverter.gridRelayCommand.write(w.on)
     }
     if (ds.millis() - invPowerAtMs >= DEVS.powerStage.keepaliveMs) {
         invPowerAtMs = ds.millis()
@@ -261,7 +235,6 @@ async function v2hOnce() {
 let stored: any = undefined
 try {
     stored = await readSetting(PERSIST_KEY, undefined)
-    stored = joinFromFlash(stored, await readSetting(PERSIST_LOG_KEY, undefined))
 } catch (e) {
     console.log("settings: cannot read the stored record")
 }
@@ -276,11 +249,8 @@ console.log(`boot ${v2h.faults.bootCount}: soc floor ${protection.status.socFloo
 async function persist() {
     const rec = controller.persistDue(ds.millis())
     if (!rec) return
-    // Two settings, each within one Jacdac packet (persist.ts SETTING_MAX_BYTES).
-    const parts = splitForFlash(rec)
     try {
-        await writeSetting(PERSIST_LOG_KEY, parts.log)
-        await writeSetting(PERSIST_KEY, parts.record)
+        await writeSetting(PERSIST_KEY, rec)
     } catch (e) {
         console.log("settings: write failed")
     }

@@ -155,9 +155,6 @@ const LED_CHANNEL: KeySpec = { pins: { pin: "out" }, values: { ...COMMENT, mult:
 const CHARGER_SECTIONS: Record<string, KeySpec> = {
     dcContactor: { pins: { pin: "out", pinFeedback: "in" }, values: { ...COMMENT, activeLow: "boolean" } },
     gridRelay: { pins: { pin: "out", pinFeedback: "in" }, values: { ...COMMENT, activeLow: "boolean" } },
-    // The house's transfer contact: rests on the grid, energised only to island (docs/safe-states.md).
-    // Optional: on a board without a free pin the power stage drives it over the inverter link.
-    transferContact: { pins: { pin: "out", pinFeedback: "in" }, values: { ...COMMENT, activeLow: "boolean" } },
     inverterUart: { pins: { pinTX: "out", pinRX: "in" }, values: { ...COMMENT, baud: "integer" } },
     dcMonitor: {
         values: { ...COMMENT, chip: "string", address: "integer", shuntOhms: "number", maxCurrentA: "number", busDividerRatio: "number", pollMs: "integer" },
@@ -171,15 +168,12 @@ const OUTLET_CHANNELS = ["outlet1", "outlet2"]
 const CHARGER_REQUIRED: Record<string, string[]> = {
     dcContactor: ["pin", "pinFeedback"],
     gridRelay: ["pin", "pinFeedback"],
-    transferContact: ["pin", "pinFeedback"],
     // inverterUart: optional (older board files): the power stage is reached over the Jacdac bus (jacdac.pin).
     inverterUart: [],
     dcMonitor: ["chip", "address", "shuntOhms", "maxCurrentA", "busDividerRatio", "pollMs"],
     outletMeter: ["chip", "address", "voltageDividerRatio", "outlet1", "outlet2", "pollMs"],
     heatsinkTemp: ["chip", "address", "pollMs"],
 }
-/** `$charger` sections a board may leave out (the power stage then drives that contact over the inverter link). */
-const CHARGER_OPTIONAL = ["transferContact"]
 /** Chip poll periods: from a 20 ms (one protection tick) to a 10 s sample. */
 const POLL_MS_RANGE = [20, 10000]
 const CHIP_NAMES: Record<string, string> = { dcMonitor: "ina228", outletMeter: "ade7953", heatsinkTemp: "tmp102" }
@@ -335,8 +329,7 @@ export function checkBoard(board: unknown): BoardProblem[] {
                             }
                 }
                 for (const sk of Object.keys(CHARGER_SECTIONS))
-                    if (v[sk] === undefined && CHARGER_REQUIRED[sk].length && !CHARGER_OPTIONAL.includes(sk))
-                        add(`${p}/${sk}`, "required-key", "required key is missing")
+                    if (v[sk] === undefined && CHARGER_REQUIRED[sk].length) add(`${p}/${sk}`, "required-key", "required key is missing")
             }
         } else if (k.startsWith("#")) {
             // comment

@@ -1,14 +1,10 @@
 /**
  * Bidirectional V2H inverter (DC link to the vehicle battery, AC to the home).
  * AC power positive = discharge to the home. Follows its command with a first-order lag and a slew limit,
- * clamped to its rating. Its grid relay connects its AC side to the house bus (de-energised: open; it never
- * carries the house's own supply, which comes through the transfer contact). It delivers power only when the
- * DC contactor and its relay are closed and the house bus is live: on the grid (grid-following) or islanded
- * with island supply allowed (grid-forming: it supplies what the house draws, islandDemandW, up to its power
- * command, which then acts as a limit). On a dead bus its output drops to 0 at once (anti-islanding).
- * Cease to energize (ceaseCmd): it stops conducting at once whatever its power command (within the step:
- * the simulator's 10 ms step is shorter than one AC cycle), and follows the command again, from 0 W, when
- * ceaseCmd is released.
+ * clamped to its rating. Delivers power only when the DC contactor is closed and either the grid relay is
+ * closed on a live grid, or islanded supply is allowed (anti-islanding otherwise: output drops to 0 at once).
+ * Islanded (grid relay open or grid down, island allowed) it is grid-forming: it supplies what the house
+ * draws (islandDemandW), up to its power command, which then acts as a limit.
  */
 import { RelayState, initialRelay, setRelayWelded, stepRelay } from "./relay"
 
@@ -56,9 +52,6 @@ export interface InverterInputs {
     dischargeAllowed?: boolean // false when the vehicle allows no discharge current (default true)
     chargeAllowed?: boolean // false when the vehicle allows no charge current (default true)
     islandDemandW?: number // what the islanded house draws (house - PV), default 0
-    ceaseCmd?: boolean // cease to energize (default false)
-    /** The house bus the inverter's relay connects to: on the grid, islanded, or dead. Default: grid when gridUp, else islanded if allowed. */
-    houseBus?: "grid" | "island" | "dead"
 }
 
 export function dcPowerForAcW(params: InverterParams, acPowerW: number): number {
@@ -78,10 +71,8 @@ export function initialInverter(params: InverterParams, tempC: number): Inverter
 export function stepInverter(params: InverterParams, state: InverterState, dtS: number, inputs: InverterInputs): InverterState {
     const contactor = stepRelay(params.contactorDelayS, state.contactor, dtS, inputs.contactorCmd).relay
     const gridRelay = stepRelay(params.gridRelayDelayS, state.gridRelay, dtS, inputs.gridRelayCmd).relay
-    const bus = inputs.houseBus
-    const gridTied = gridRelay.closed && (bus === undefined ? inputs.gridUp : bus === "grid")
-    const islanded = bus === undefined ? inputs.islandAllowed : bus === "island" && inputs.islandAllowed && gridRelay.closed
-    const enabled = contactor.closed && (gridTied || islanded)
+    const gridTied = gridRelay.closed && inputs.gridUp
+    const enabled = contactor.closed && (gridTied || inputs.islandAllowed)
 
     const loW = inputs.chargeAllowed === false ? 0 : -params.ratedPowerW
     const hiW = inputs.dischargeAllowed === false ? 0 : params.ratedPowerW
@@ -93,8 +84,6 @@ export function stepInverter(params: InverterParams, state: InverterState, dtS: 
         const lagStepW = (targetW - state.acPowerW) * (1 - Math.exp(-dtS / params.timeConstantS))
         const maxStepW = params.rampWPerS * dtS
         acPowerW = clamp(state.acPowerW + clamp(lagStepW, -maxStepW, maxStepW), loW, hiW)
-        // Cease to energize: no current from this step on.
-        if (inputs.ceaseCmd) acPowerW = 0
     }
 
     // First-order toward ambient + k |P|, exact for inputs held over the step.

@@ -8,14 +8,12 @@ import { BatteryParams, BatteryState, DEFAULT_BATTERY_PARAMS, initialBattery, st
 import { DEFAULT_INVERTER_PARAMS, InverterParams, InverterState, initialInverter, setContactorWelded, setGridRelayWelded, stepInverter } from "./inverter"
 import { DEFAULT_OUTLETS_PARAMS, OutletsParams, OutletsState, initialOutlets, setAppliance, setOutletRelayWelded, stepOutlets } from "./outlets"
 import { DEFAULT_SITE_PARAMS, SiteParams, SiteState, initialSite, stepSite } from "./site"
-import { DEFAULT_TRANSFER_PARAMS, TransferParams, TransferState, initialTransfer, stepTransfer } from "./transfer"
 
 export interface PlantParams {
     battery: BatteryParams
     inverter: InverterParams
     outlets: OutletsParams
     site: SiteParams
-    transfer: TransferParams
 }
 
 export const DEFAULT_PLANT_PARAMS: PlantParams = {
@@ -23,7 +21,6 @@ export const DEFAULT_PLANT_PARAMS: PlantParams = {
     inverter: DEFAULT_INVERTER_PARAMS,
     outlets: DEFAULT_OUTLETS_PARAMS,
     site: DEFAULT_SITE_PARAMS,
-    transfer: DEFAULT_TRANSFER_PARAMS,
 }
 
 export interface PlantState {
@@ -32,7 +29,6 @@ export interface PlantState {
     inverter: InverterState
     outlets: OutletsState
     site: SiteState
-    transfer: TransferState
 }
 
 export interface PlantInitial {
@@ -49,12 +45,6 @@ export interface PlantInputs {
     contactorCmd: boolean
     gridRelayCmd: boolean
     islandCmd?: boolean // allow the inverter to supply the home without the grid (default false)
-    /** Energise the transfer contact: move the house to the islanded bus (default false: the house rests on the grid). */
-    transferCmd?: boolean
-    /** Cease to energize: the inverter stops conducting within one AC cycle (default false). */
-    ceaseCmd?: boolean
-    /** The outlets' second, independent means: the upstream supply contactor of the outlet inverter (default true = on). */
-    outletSupplyCmd?: boolean
 }
 
 export type PlantFault = `outlet${number}_relay_welded` | "contactor_welded" | "grid_relay_welded"
@@ -66,7 +56,6 @@ export function initialPlant(params: PlantParams, initial: PlantInitial): PlantS
         inverter: initialInverter(params.inverter, initial.tempC),
         outlets: initialOutlets(params.outlets),
         site: initialSite(params.site, { houseW: initial.houseW, pvW: initial.pvW, gridUp: initial.gridUp, ambientC: initial.tempC }),
-        transfer: initialTransfer(),
     }
 }
 
@@ -74,12 +63,7 @@ export function stepPlant(params: PlantParams, state: PlantState, dtS: number, i
     const ambientC = state.site.ambientC
     const dischargeAllowed = state.battery.maxDischargeCurrentA > 0
     const chargeAllowed = state.battery.maxChargeCurrentA > 0
-    const outlets = stepOutlets(params.outlets, state.outlets, dtS, {
-        relayCmd: inputs.outletRelayCmd,
-        supplyOn: dischargeAllowed && inputs.outletSupplyCmd !== false,
-    })
-    const transfer = stepTransfer(params.transfer, state.transfer, dtS, inputs.transferCmd ?? false)
-    const houseBus = transfer.position === "island" ? "island" : transfer.position === "grid" && state.site.gridUp ? "grid" : "dead"
+    const outlets = stepOutlets(params.outlets, state.outlets, dtS, { relayCmd: inputs.outletRelayCmd, supplyOn: dischargeAllowed })
     const inverter = stepInverter(params.inverter, state.inverter, dtS, {
         powerCmdW: inputs.inverterCmdW,
         contactorCmd: inputs.contactorCmd,
@@ -90,12 +74,10 @@ export function stepPlant(params: PlantParams, state: PlantState, dtS: number, i
         dischargeAllowed,
         chargeAllowed,
         islandDemandW: state.site.houseW - state.site.pvW,
-        ceaseCmd: inputs.ceaseCmd ?? false,
-        houseBus,
     })
     const battery = stepBattery(params.battery, state.battery, dtS, { requestedW: outlets.dcDrawW + inverter.dcPowerW, ambientC })
-    const site = stepSite(params.site, state.site, dtS, { inverterAcW: inverter.acPowerW, houseOnGrid: transfer.position === "grid" })
-    return { tS: state.tS + dtS, battery, inverter, outlets, site, transfer }
+    const site = stepSite(params.site, state.site, dtS, { inverterAcW: inverter.acPowerW, gridRelayClosed: inverter.gridRelayClosed })
+    return { tS: state.tS + dtS, battery, inverter, outlets, site }
 }
 
 /** Plugs an appliance into an outlet (0-based index), starting now; loadW 0 = load off. */

@@ -1,10 +1,8 @@
 /**
  * The home: house load, PV, and the utility grid (Japan single-phase 100 V).
  * Grid power positive = IMPORT: gridW = houseW - pvW - inverterAcW. The accessory outlets are fed from the
- * vehicle and are not on the house circuit. The house reaches the grid through the transfer contact
- * (transfer.ts), which rests on the grid: with the contact on a live grid the grid balances everything;
- * islanded, on a dead grid or during the transfer gap the house is served only by PV + inverter:
- * shortfall is unservedW, surplus is curtailedW.
+ * vehicle and are not on the house circuit. With the grid down or disconnected the house is served only by
+ * PV + inverter: shortfall is unservedW, surplus is curtailedW.
  */
 
 export interface SiteParams {
@@ -34,8 +32,7 @@ export interface SiteState {
 
 export interface SiteInputs {
     inverterAcW: number // positive = export from the vehicle to the home
-    /** The house is connected to the grid (the transfer contact rests on the grid side). */
-    houseOnGrid: boolean
+    gridRelayClosed: boolean
 }
 
 export interface SiteInitial {
@@ -56,14 +53,14 @@ export function initialSite(params: SiteParams, initial: SiteInitial): SiteState
         unservedW: 0,
         curtailedW: 0,
     }
-    return stepSite(params, state, 0, { inverterAcW: 0, houseOnGrid: true })
+    return stepSite(params, state, 0, { inverterAcW: 0, gridRelayClosed: false })
 }
 
 export function stepSite(_params: SiteParams, state: SiteState, _dtS: number, inputs: SiteInputs): SiteState {
     const voltageV = state.gridUp ? state.gridVoltageV : 0
     const frequencyHz = state.gridUp ? state.gridFrequencyHz : 0
     const netW = state.houseW - state.pvW - inputs.inverterAcW
-    if (state.gridUp && inputs.houseOnGrid) return withOutputs(state, voltageV, frequencyHz, netW, 0, 0)
+    if (state.gridUp && inputs.gridRelayClosed) return withOutputs(state, voltageV, frequencyHz, netW, 0, 0)
     return withOutputs(state, voltageV, frequencyHz, 0, Math.max(0, netW), Math.max(0, -netW))
 }
 

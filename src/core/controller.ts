@@ -8,8 +8,6 @@
 //  - the e-stop: pressed, it cuts the outlets at once; latched by the supervisor, it keeps them
 //    cut until the fault is cleared (and across a restart);
 //  - the outlet readings the supervisor sees (the outlet core's one staleness judgement);
-//  - the outlets' second means, the supply contactor (outlets/outlet-supply.ts), decided in the
-//    same protection tick from the same fresh readings;
 //  - the restart (stored record -> cores) and when to write the record again, with the energy
 //    counters integrated from fresh readings only;
 //  - the alarm (outlet alarm or a latched V2H fault);
@@ -26,7 +24,6 @@ import type { V2hInput, V2hStatus } from "./v2h/io"
 import { InverterWrites } from "./v2h/inverter-writes"
 import { EnergyCounter, Persisted, PersistScheduler, capture, restore, validatePersisted } from "./persist"
 import { LoopHealth } from "./common/loop-health"
-import { OutletSupply } from "./outlets/outlet-supply"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist" | "ticks">
 
@@ -65,12 +62,6 @@ export class Controller {
     readonly loops: LoopHealth
     /** The inverter register writes to make after each V2H tick, in order. */
     readonly inverterWrites = new InverterWrites()
-    /** The outlets' second means (the supply contactor), decided every protection tick. */
-    readonly outletSupply = new OutletSupply()
-    /** The supply contactor command of the last protection tick: true = outlets supplied. */
-    outletSupplyOn = false
-    /** When each outlet's reading was taken (for the supply decision; reused every tick). */
-    private readonly outletAtMs: number[] = []
     /** The outlets' e-stop (see tickOutlets / tickV2h). */
     private outletEstop = false
     private energy = new EnergyCounter([0, 0, 0])
@@ -98,25 +89,11 @@ export class Controller {
         return problems
     }
 
-    /**
-     * One outlet-protection tick. A pressed e-stop cuts the outlets now, without waiting for the V2H
-     * tick. The supply contactor is decided in the same tick (outletSupplyOn): cut when an outlet
-     * commanded off still delivers (a welded relay), or by the e-stop.
-     */
+    /** One outlet-protection tick. A pressed e-stop cuts the outlets now, without waiting for the V2H tick. */
     tickOutlets(inp: ProtectionInput, estopPressed: boolean): ProtectionStatus {
         if (estopPressed) this.outletEstop = true
         inp.estop = this.outletEstop
-        const st = this.protection.tick(inp)
-        for (let i = 0; i < inp.outlets.length; i++) this.outletAtMs[i] = inp.outlets[i].atMs
-        this.outletSupplyOn = this.outletSupply.update({
-            outletOn: st.outletOn,
-            outletW: st.outletW, // NaN when stale: a stale meter never proves a weld
-            outletAtMs: this.outletAtMs,
-            weldedPowerW: this.cfg.v2h.contactor.weldedPowerW,
-            relayReleaseMs: this.cfg.outlets.relayReleaseMs,
-            estop: inp.estop,
-        })
-        return st
+        return this.protection.tick(inp)
     }
 
     /**
@@ -133,11 +110,6 @@ export class Controller {
         this.outletEstop = vin.estop || st.fault === "estop"
         this.inverterWrites.plan(st)
         return st
-    }
-
-    /** The shell wrote outlet i's relay command (the supply judges a weld only from readings after an off write). */
-    outletRelayWritten(i: number, on: boolean, atMs: number) {
-        this.outletSupply.written(i, on, atMs)
     }
 
     /** The alarm sounds while the outlets raise their alarm or a V2H fault is latched. */

@@ -14,60 +14,7 @@ import { FAULT_CODES, FaultCode, FaultLogEntry, isLatching } from "./v2h/faults"
 
 /** Settings key (at most 13 characters). */
 export const PERSIST_KEY = "charger"
-/** The fault log has its own key: one setting must fit one Jacdac packet (see SETTING_MAX_BYTES). */
-export const PERSIST_LOG_KEY = "faultlog"
 export const PERSIST_VERSION = 1
-/**
- * The largest JSON text one setting may hold. The VM's settings service answers a read in one
- * Jacdac packet (236 bytes of payload, the key included); a longer value made the read at boot
- * panic the VM ("empty packet", jd_queue_push) once the fault log had grown: a restart loop.
- * 236 less the longest key with its terminator ("faultlog\0", 9) leaves 227; 224 keeps a margin.
- */
-export const SETTING_MAX_BYTES = 224
-
-/**
- * The record as two flash settings: the record without its log, and the log as compact
- * [fault code, ms, boot] triples. Both stay under SETTING_MAX_BYTES (tests/unit/persist.test.ts).
- */
-export function splitForFlash(p: Persisted): { record: any; log: number[][] } {
-    const log: number[][] = []
-    for (const e of p.log) log.push([FAULT_CODES.indexOf(e.fault as FaultCode), Math.round(e.ms / 1000), e.boot])
-    const wh: number[] = []
-    for (const w of p.wh) wh.push(Math.round(w * 10) / 10)
-    return {
-        record: {
-            v: p.v,
-            boot: p.boot,
-            soc_floor_pct: p.soc_floor_pct,
-            outlet_priority: p.outlet_priority,
-            reserve_pct: p.reserve_pct,
-            charge_limit_pct: p.charge_limit_pct,
-            latched: p.latched,
-            fault: p.fault,
-            wh: wh,
-        },
-        log: log,
-    }
-}
-
-/**
- * The stored record put back together (before validatePersisted): the log from its own key; a
- * record still holding its log (older layout) keeps it. Anything malformed is left for the
- * validation to report.
- */
-export function joinFromFlash(record: any, log: any): any {
-    if (record === undefined || record === null || typeof record !== "object" || Array.isArray(record)) return record
-    if (!Array.isArray(log)) return record
-    const entries: any[] = []
-    for (const e of log) {
-        if (Array.isArray(e) && e.length === 3) entries.push({ fault: FAULT_CODES[e[0]], ms: e[1] * 1000, boot: e[2] })
-        else entries.push(e)
-    }
-    const out: any = {}
-    for (const k of Object.keys(record)) out[k] = record[k]
-    out.log = entries
-    return out
-}
 
 export interface PersistedFault {
     fault: string

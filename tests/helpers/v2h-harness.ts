@@ -38,8 +38,6 @@ export class V2hLoop {
     inverterW = 0
     contactorClosed = false
     gridRelayClosed = false
-    /** The house's transfer contact: on the island side (rests on the grid). */
-    transferOnIsland = false
     contactorWelded = false
     contactorStuckOpen = false
     gridRelayWelded = false
@@ -87,12 +85,12 @@ export class V2hLoop {
 
     /** Grid import (+) as the meter sees it. */
     gridW(): number {
-        return this.gridUp && !this.transferOnIsland ? this.houseW - this.pvW - this.inverterW : 0
+        return this.gridUp && this.gridRelayClosed ? this.houseW - this.pvW - this.inverterW : 0
     }
 
     /** What the islanded house cannot get. */
     unservedW(): number {
-        if (this.gridUp && !this.transferOnIsland) return 0
+        if (this.gridUp && this.gridRelayClosed) return 0
         const net = this.houseW - this.pvW - this.inverterW
         return net > 0 ? net : 0
     }
@@ -118,12 +116,11 @@ export class V2hLoop {
         // Plant responds to the previous tick's commands.
         this.contactorClosed = this.contactorWelded || (st.contactorCmd && !this.contactorStuckOpen)
         this.gridRelayClosed = this.gridRelayWelded || (st.gridRelayCmd && !this.gridRelayStuckOpen)
-        this.transferOnIsland = st.transferCmd // the break-before-make gap is shorter than a tick
-        const gridTied = this.gridRelayClosed && this.gridUp && !this.transferOnIsland
+        const gridTied = this.gridRelayClosed && this.gridUp
         let p = 0
-        if (this.contactorClosed && !st.ceaseCmd) {
+        if (this.contactorClosed) {
             if (gridTied) p = st.commandW
-            else if (st.islandCmd && this.transferOnIsland && this.gridRelayClosed) {
+            else if (st.islandCmd) {
                 const demand = this.houseW - this.pvW
                 p = demand < st.commandW ? demand : st.commandW
                 if (p < 0) p = 0
@@ -148,7 +145,6 @@ export class V2hLoop {
         i.inverterTempC = this.inverterTempC
         i.contactorClosed = this.contactorClosed
         i.gridRelayClosed = this.gridRelayClosed
-        i.transferOnIsland = this.transferOnIsland
         i.inverterAtMs = this.inverterAtMs
         i.gridW = this.gridW()
         i.gridVoltageV = this.gridUp ? this.gridVoltageV : 0

@@ -95,63 +95,6 @@ describe("Controller: the e-stop's reach to the outlets", () => {
     })
 })
 
-describe("Controller: the outlets' supply contactor (second means)", () => {
-    it("supplied at rest; cut in the protection tick whose reading shows an outlet commanded off still delivering; back once it is turned on again", () => {
-        const { c, pin, vin } = booted()
-        pin.outlets[0].powerW = 800
-        stamp(pin, vin, P_MS)
-        c.tickOutlets(pin, false)
-        expect(c.outletSupplyOn).toBe(true)
-        // The main switch off: every relay commanded off; the reading is still from before.
-        pin.mainSwitchOn = false
-        pin.nowMs = vin.nowMs = 2 * P_MS
-        expect(c.tickOutlets(pin, false).outletOn).toEqual([false, false])
-        expect(c.outletSupplyOn).toBe(true)
-        // The shell writes the relays (the weld is judged from the write on).
-        c.outletRelayWritten(0, false, 2 * P_MS)
-        c.outletRelayWritten(1, false, 2 * P_MS)
-        // A reading while the relay is still releasing proves nothing.
-        pin.outlets[1].powerW = 0
-        stamp(pin, vin, 2 * P_MS + DEVS.outlets.relayReleaseMs - 1)
-        c.tickOutlets(pin, false)
-        expect(c.outletSupplyOn).toBe(true)
-        // The next reading, the release time after the command: outlet 1 still delivers (welded).
-        let t = 2 * P_MS + DEVS.outlets.relayReleaseMs
-        stamp(pin, vin, t)
-        c.tickOutlets(pin, false)
-        expect(c.outletSupplyOn).toBe(false)
-        // The cut supply hides the draw: still cut until the outlet is commanded on again.
-        pin.outlets[0].powerW = 0
-        t += P_MS
-        stamp(pin, vin, t)
-        c.tickOutlets(pin, false)
-        expect(c.outletSupplyOn).toBe(false)
-        pin.mainSwitchOn = true
-        for (let k = 0; k < 100 && !c.protection.status.outletOn[0]; k++) {
-            t += P_MS
-            stamp(pin, vin, t)
-            c.tickOutlets(pin, false)
-        }
-        expect(c.protection.status.outletOn[0]).toBe(true)
-        expect(c.outletSupplyOn).toBe(true)
-    })
-
-    it("a stale meter never proves a weld; the e-stop cuts the supply", () => {
-        const { c, pin, vin } = booted()
-        pin.mainSwitchOn = false
-        pin.outlets[0].powerW = 800
-        c.outletRelayWritten(0, false, 0)
-        stamp(pin, vin, P_MS)
-        pin.outlets[0].atMs = P_MS - DEVS.outlets.meterTimeoutMs - 1
-        c.tickOutlets(pin, false)
-        expect(c.outletSupplyOn).toBe(true)
-        stamp(pin, vin, 2 * P_MS)
-        pin.outlets[0].powerW = 0
-        c.tickOutlets(pin, true)
-        expect(c.outletSupplyOn).toBe(false)
-    })
-})
-
 describe("Controller: what the supervisor sees of the outlets", () => {
     it("the outlet core's readings, stale ones as NaN (the one meterTimeoutMs judgement)", () => {
         const { c, pin, vin } = booted()
@@ -226,29 +169,13 @@ describe("Controller: persistence and energy", () => {
 })
 
 describe("InverterWrites: which writes, in which order", () => {
-    const cmd = (commandW: number, contactorCmd: boolean, islandCmd: boolean, gridRelayCmd: boolean, transferCmd = false, ceaseCmd = false) => ({
-        commandW,
-        contactorCmd,
-        islandCmd,
-        gridRelayCmd,
-        transferCmd,
-        ceaseCmd,
-    })
+    const cmd = (commandW: number, contactorCmd: boolean, islandCmd: boolean, gridRelayCmd: boolean) => ({ commandW, contactorCmd, islandCmd, gridRelayCmd })
     const list = (w: InverterWrites) => w.writes.slice(0, w.count).map(x => (x.register === "power" ? `power=${x.powerW}` : `${x.register}=${x.on}`))
 
-    it("everything once at first (unknown state), contactor opening first, grid relay and transfer contact last, conversion released after all", () => {
+    it("everything once at first (unknown state), contactor opening first, grid relay last", () => {
         const w = new InverterWrites()
         w.plan(cmd(0, false, false, true))
-        expect(list(w)).toEqual(["contactor=false", "power=0", "island=false", "grid_relay=true", "transfer=false", "cease=false"])
-    })
-
-    it("cease to energize goes before everything else; its release after everything else", () => {
-        const w = new InverterWrites()
-        w.plan(cmd(800, true, false, true))
-        w.plan(cmd(0, false, false, true, false, true))
-        expect(list(w)).toEqual(["cease=true", "contactor=false", "power=0"])
-        w.plan(cmd(3000, true, true, true, true, false))
-        expect(list(w)).toEqual(["power=3000", "island=true", "contactor=true", "transfer=true", "cease=false"])
+        expect(list(w)).toEqual(["contactor=false", "power=0", "island=false", "grid_relay=true"])
     })
 
     it("only what changed afterwards; nothing when nothing changed", () => {
@@ -267,8 +194,6 @@ describe("InverterWrites: which writes, in which order", () => {
         expect(list(w)).toEqual(["power=500", "contactor=true"])
         w.plan(cmd(0, false, true, false))
         expect(list(w)).toEqual(["contactor=false", "power=0", "island=true", "grid_relay=false"])
-        w.plan(cmd(0, false, true, false, true))
-        expect(list(w)).toEqual(["transfer=true"])
     })
 
     it("forget() writes everything again (the role bound again)", () => {
@@ -276,14 +201,14 @@ describe("InverterWrites: which writes, in which order", () => {
         w.plan(cmd(100, true, false, true))
         w.forget()
         w.plan(cmd(100, true, false, true))
-        expect(list(w)).toEqual(["power=100", "island=false", "contactor=true", "grid_relay=true", "transfer=false", "cease=false"])
+        expect(list(w)).toEqual(["power=100", "island=false", "contactor=true", "grid_relay=true"])
     })
 
     it("the controller plans them at each V2H tick", () => {
         const { c, pin, vin } = booted()
         stamp(pin, vin, V_MS)
         c.tickV2h(vin)
-        expect(list(c.inverterWrites)).toEqual(["cease=true", "contactor=false", "power=0", "island=false", "grid_relay=true", "transfer=false"])
+        expect(list(c.inverterWrites)).toEqual(["contactor=false", "power=0", "island=false", "grid_relay=true"])
         c.tickV2h(vin)
         expect(c.inverterWrites.count).toBe(0)
     })

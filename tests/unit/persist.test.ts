@@ -4,7 +4,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
 import { Controller } from "../../src/core/controller"
-import { EnergyCounter, PersistScheduler, SETTING_MAX_BYTES, capture, defaultPersisted, joinFromFlash, restore, splitForFlash, validatePersisted } from "../../src/core/persist"
+import { EnergyCounter, PersistScheduler, capture, defaultPersisted, restore, validatePersisted } from "../../src/core/persist"
 
 const RUNS = Number(process.env.FC_RUNS ?? 1000)
 const good = () => ({
@@ -135,36 +135,5 @@ describe("EnergyCounter and the fault log", () => {
         const checked = validatePersisted(many, DEVS)
         expect(checked.value.log.map(e => e.ms)).toEqual([4, 5, 6, 7, 8, 9, 10, 11])
         expect(DEVS.persist.faultLogEntries).toBe(8)
-    })
-})
-
-describe("the record in flash (two settings, each within one Jacdac packet)", () => {
-    it("the worst case (longest names, a full log, large counters) fits SETTING_MAX_BYTES per setting", () => {
-        const worst = {
-            ...defaultPersisted(DEVS),
-            boot: 99999,
-            latched: ["overload_on_reset", "overload_on_reset"],
-            fault: "grid_relay_stuck_open",
-            log: Array.from({ length: DEVS.persist.faultLogEntries }, (_, i) => ({ fault: "grid_relay_stuck_open", ms: 86_400_000 * 30 + i, boot: 99999 })),
-            wh: [9_999_999.9, 9_999_999.9, 9_999_999.9],
-        }
-        const parts = splitForFlash(worst)
-        expect(JSON.stringify(parts.record).length).toBeLessThanOrEqual(SETTING_MAX_BYTES)
-        expect(JSON.stringify(parts.log).length).toBeLessThanOrEqual(SETTING_MAX_BYTES)
-    })
-
-    it("split then joined gives back a record that validates to the same values", () => {
-        const rec = { ...good(), log: [{ fault: "estop", ms: 1000, boot: 6 }] } // whole seconds: the log keeps seconds
-        const parts = splitForFlash(rec)
-        const back = validatePersisted(joinFromFlash(JSON.parse(JSON.stringify(parts.record)), JSON.parse(JSON.stringify(parts.log))), DEVS)
-        expect(back.problems).toEqual([])
-        expect(back.value).toEqual(rec)
-    })
-
-    it("a record of the older layout (log inside) still restores its log; junk is left for the validation", () => {
-        const rec = good()
-        expect(validatePersisted(joinFromFlash(rec, undefined), DEVS).value.log).toEqual(rec.log)
-        expect(joinFromFlash("junk", [])).toBe("junk")
-        expect(validatePersisted(joinFromFlash(splitForFlash(rec).record, [[99, 1, 1]]), DEVS).problems).toEqual(["stored log: 1 bad entries dropped"])
     })
 })

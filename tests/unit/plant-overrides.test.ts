@@ -22,7 +22,7 @@ describe("a scenario's plant overrides", () => {
         expect(err).toBeInstanceOf(ScenarioError)
         expect((err as ScenarioError).message).toContain("s.json is invalid")
         expect((err as ScenarioError).problems).toEqual([
-            "/plant/batery: unknown plant part (allowed: battery, inverter, outlets, site, transfer)",
+            "/plant/batery: unknown plant part (allowed: battery, inverter, outlets, site)",
             "/plant/inverter/ratedPowerW = true: must be a number",
             "/plant/inverter/rampWPerSecond = 5: unknown parameter",
         ])

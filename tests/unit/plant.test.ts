@@ -3,7 +3,6 @@ import { DEFAULT_BATTERY_PARAMS, capacityAh, currentForPowerA, currentLimitsA, i
 import { DEFAULT_INVERTER_PARAMS, InverterInputs, InverterParams, InverterState, initialInverter, setContactorWelded, stepInverter } from "../../sim/plant/inverter"
 import { DEFAULT_OUTLETS_PARAMS, OutletsState, initialOutlets, setAppliance, setOutletRelayWelded, stepOutlets } from "../../sim/plant/outlets"
 import { DEFAULT_SITE_PARAMS, initialSite, stepSite } from "../../sim/plant/site"
-import { initialTransfer, stepTransfer } from "../../sim/plant/transfer"
 import {
     DEFAULT_PLANT_PARAMS,
     PlantInputs,
@@ -330,18 +329,18 @@ describe("site", () => {
     const S = DEFAULT_SITE_PARAMS
     it("grid import = house - PV - inverter while connected (negative = export)", () => {
         const s = initialSite(S, { houseW: 2000, pvW: 500, gridUp: true, ambientC: 25 })
-        expect(stepSite(S, s, 1, { inverterAcW: 1000, houseOnGrid: true }).gridW).toBe(500)
-        expect(stepSite(S, { ...s, pvW: 3000 }, 1, { inverterAcW: 1000, houseOnGrid: true }).gridW).toBe(-2000)
-        expect(stepSite(S, s, 1, { inverterAcW: -3000, houseOnGrid: true }).gridW).toBe(4500) // charging the car
-        const r = stepSite(S, s, 1, { inverterAcW: 0, houseOnGrid: true })
+        expect(stepSite(S, s, 1, { inverterAcW: 1000, gridRelayClosed: true }).gridW).toBe(500)
+        expect(stepSite(S, { ...s, pvW: 3000 }, 1, { inverterAcW: 1000, gridRelayClosed: true }).gridW).toBe(-2000)
+        expect(stepSite(S, s, 1, { inverterAcW: -3000, gridRelayClosed: true }).gridW).toBe(4500) // charging the car
+        const r = stepSite(S, s, 1, { inverterAcW: 0, gridRelayClosed: true })
         expect([r.voltageV, r.frequencyHz, r.unservedW, r.curtailedW]).toEqual([100, 60, 0, 0])
     })
 
     it("grid down: no grid power, the shortfall is unserved and the surplus curtailed", () => {
         const s = initialSite(S, { houseW: 2000, pvW: 500, gridUp: false, ambientC: 25 })
-        const short = stepSite(S, s, 1, { inverterAcW: 1000, houseOnGrid: true })
+        const short = stepSite(S, s, 1, { inverterAcW: 1000, gridRelayClosed: true })
         expect([short.gridW, short.unservedW, short.curtailedW, short.voltageV, short.frequencyHz]).toEqual([0, 500, 0, 0, 0])
-        const surplus = stepSite(S, s, 1, { inverterAcW: 2500, houseOnGrid: false })
+        const surplus = stepSite(S, s, 1, { inverterAcW: 2500, gridRelayClosed: false })
         expect([surplus.gridW, surplus.unservedW, surplus.curtailedW]).toEqual([0, 0, 1000])
     })
 })
@@ -395,7 +394,7 @@ describe("plant", () => {
         expect(s.site.gridW).toBe(1000)
     })
 
-    it("grid down: anti-islanding stops the inverter; transferred to the island it serves the house, the rest unserved", () => {
+    it("grid down: anti-islanding stops the inverter; in island mode it serves the house, the rest unserved", () => {
         let s = initialPlant(P, { socPct: 70, houseW: 3000, pvW: 400, gridUp: true, tempC: 25 })
         const inputs = plantInputs({ inverterCmdW: 2000, contactorCmd: true, gridRelayCmd: true })
         s = runPlant(s, 0.1, 100, inputs)
@@ -404,8 +403,8 @@ describe("plant", () => {
         s = stepPlant(P, s, 0.1, inputs)
         expect(s.inverter.acPowerW).toBe(0)
         expect([s.site.gridW, s.site.unservedW, s.site.voltageV]).toEqual([0, 2600, 0])
-        s = runPlant(s, 0.1, 100, { ...inputs, transferCmd: true, islandCmd: true })
-        expect(s.transfer.position).toBe("island")
+        s = runPlant(s, 0.1, 100, { ...inputs, gridRelayCmd: false, islandCmd: true })
+        expect(s.inverter.gridRelayClosed).toBe(false)
         expect(s.site.gridW).toBe(0)
         expect(s.site.unservedW).toBeCloseTo(3000 - 400 - 2000, 3)
         s = setGrid(s, { up: true, voltageV: 103, frequencyHz: 59.8 })
@@ -466,55 +465,5 @@ describe("plant", () => {
         expect(next.tS).toBeCloseTo(s.tS + 0.1, 12)
         expect(params).toStrictEqual(DEFAULT_PLANT_PARAMS)
         expect(inputs.outletRelayCmd).toEqual([false, true])
-    })
-})
-
-describe("transfer contact (rests on the grid, break-before-make)", () => {
-    const P = { gapS: 0.05 }
-    it("starts on the grid and stays there unless energised", () => {
-        let s = initialTransfer()
-        for (let i = 0; i < 100; i++) s = stepTransfer(P, s, 0.01, false)
-        expect(s.position).toBe("grid")
-    })
-    it("moves to the island through a gap of gapS on neither side, and back the same way", () => {
-        let s = initialTransfer()
-        const seen: string[] = []
-        for (let i = 0; i < 10; i++) seen.push((s = stepTransfer(P, s, 0.01, true)).position)
-        expect(seen.slice(0, 4)).toEqual(["moving", "moving", "moving", "moving"])
-        expect(seen.slice(4)).toEqual(Array(6).fill("island"))
-        s = stepTransfer(P, s, 0.01, false)
-        expect(s.position).toBe("moving")
-        for (let i = 0; i < 5; i++) s = stepTransfer(P, s, 0.01, false)
-        expect(s.position).toBe("grid")
-    })
-    it("a house on the island is not on the grid: the site sees it unserved unless PV + inverter carry it", () => {
-        const S = DEFAULT_SITE_PARAMS
-        const site = initialSite(S, { houseW: 2000, pvW: 0, gridUp: true, ambientC: 25 })
-        expect(stepSite(S, site, 1, { inverterAcW: 0, houseOnGrid: false }).unservedW).toBe(2000)
-        expect(stepSite(S, site, 1, { inverterAcW: 2000, houseOnGrid: false }).unservedW).toBe(0)
-        expect(stepSite(S, site, 1, { inverterAcW: 0, houseOnGrid: true }).gridW).toBe(2000)
-    })
-})
-
-describe("inverter: cease to energize", () => {
-    const on: InverterInputs = { powerCmdW: 3000, contactorCmd: true, gridRelayCmd: true, islandAllowed: false, gridUp: true, ambientC: 25, houseBus: "grid" }
-    it("stops conducting within one AC cycle whatever the power command, and resumes from 0 W when released", () => {
-        let s = initialInverter(DEFAULT_INVERTER_PARAMS, 25)
-        for (let i = 0; i < 1000; i++) s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, on)
-        expect(s.acPowerW).toBeGreaterThan(2990)
-        s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, { ...on, ceaseCmd: true })
-        expect(s.acPowerW).toBe(0)
-        s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, on)
-        expect(s.acPowerW).toBeGreaterThan(0)
-        expect(s.acPowerW).toBeLessThan(100)
-    })
-    it("on a dead house bus (transfer moving, or on a dead grid) it delivers nothing; islanded it needs its relay closed", () => {
-        let s = initialInverter(DEFAULT_INVERTER_PARAMS, 25)
-        for (let i = 0; i < 500; i++) s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, { ...on, houseBus: "dead", islandAllowed: true })
-        expect(s.acPowerW).toBe(0)
-        for (let i = 0; i < 500; i++) s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, { ...on, houseBus: "island", islandAllowed: true, islandDemandW: 1000, gridRelayCmd: false })
-        expect(s.acPowerW).toBe(0)
-        for (let i = 0; i < 500; i++) s = stepInverter(DEFAULT_INVERTER_PARAMS, s, 0.01, { ...on, houseBus: "island", islandAllowed: true, islandDemandW: 1000 })
-        expect(s.acPowerW).toBeCloseTo(1000, 0)
     })
 })

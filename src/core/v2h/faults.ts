@@ -4,8 +4,7 @@
 //  - A LATCHED fault (e-stop, welded or stuck contacts, inverter overload, ramp-down timeout)
 //    holds the supervisor in `fault` (0 W, contactor open) until clear_faults, which is refused
 //    while its cause is still there (a local action, never over the network). A second latched
-//    fault while one is latched is logged and announced once (until the reset); the first stays
-//    reported.
+//    fault while one is latched is logged and announced; the first stays reported.
 //  - A CONDITION (stale readings, grid lost) forces 0 W while present and clears by itself; it is
 //    logged and announced on its rising edge, and announced again when it clears.
 //
@@ -63,7 +62,6 @@ export const F_BATTERY_STALE = FAULT_CODES.indexOf("battery_stale")
 export const F_INVERTER_STALE = FAULT_CODES.indexOf("inverter_stale")
 export const F_GRID_METER_STALE = FAULT_CODES.indexOf("grid_meter_stale")
 export const F_GRID_LOST = FAULT_CODES.indexOf("grid_lost")
-const F_GRID_RELAY_WELDED = FAULT_CODES.indexOf("grid_relay_welded")
 
 /** True for the codes that latch (a known code, not "none", not a condition). */
 export function isLatching(f: string): boolean {
@@ -96,8 +94,6 @@ export class Faults {
     /** This run's boot number (1 on a first boot; set from the stored record by persist.restore). */
     bootCount = 1
     private readonly conditionActive: boolean[] = []
-    /** Latched faults logged while another one was the latched one (logged once until the reset). */
-    private readonly alsoLatched: boolean[] = []
     /** Per outlet: its relay commanded off for the feedback timeout. */
     private readonly outletOff: Hysteresis[] = []
 
@@ -106,18 +102,13 @@ export class Faults {
         private readonly st: V2hStatus,
         private readonly events: V2hEvents,
     ) {
-        for (let i = 0; i < FAULT_CODES.length; i++) {
-            this.conditionActive.push(false)
-            this.alsoLatched.push(false)
-        }
+        for (let i = 0; i < FAULT_CODES.length; i++) this.conditionActive.push(false)
         for (let i = 0; i < cfg.outlets.count; i++) this.outletOff.push(new Hysteresis(false, cfg.v2h.contactor.feedbackTimeoutMs, 0, 0))
     }
 
     /**
-     * Latches the faults the inputs show. The contacts are judged against their commands on a
-     * reading taken at least the feedback timeout after the command last changed (contactorForMs,
-     * gridRelayForMs: from the command to the reading's time, never to now: an older reading that
-     * is still "fresh" does not show what the contact did; found by chaos seed 108).
+     * Latches the faults the inputs show. The contacts are judged against their commands once the
+     * feedback timeout has passed since the command last changed (contactorForMs, gridRelayForMs).
      */
     detect(inp: V2hInput, now: number, inverterFresh: boolean, contactorForMs: number, gridRelayForMs: number) {
         const st = this.st
@@ -142,14 +133,7 @@ export class Faults {
 
     latch(f: FaultCode, now: number) {
         if (this.latched === f) return
-        // A second latched fault while one is latched is logged ONCE, the first stays reported. (It
-        // used to be logged again on every tick while its cause lasted: a welded grid relay under
-        // an e-stop flooded the event queue and the flash writes until the VM ran out of memory,
-        // panic 60004, a restart loop on a board.)
-        const i = FAULT_CODES.indexOf(f)
-        if (this.alsoLatched[i]) return
         if (this.latched === "none") this.latched = f
-        else this.alsoLatched[i] = true
         this.logFault(f, now)
         this.events.push(now, "fault", f)
     }
@@ -184,7 +168,7 @@ export class Faults {
         const st = this.st
         if (inp.estop) return "cannot clear faults: the e-stop is still pressed"
         if (!st.contactorCmd && inp.contactorClosed) return "cannot clear faults: the DC contactor still reads closed (welded)"
-        if (!st.gridRelayCmd && inp.gridRelayClosed && (this.latched === "grid_relay_welded" || this.alsoLatched[F_GRID_RELAY_WELDED])) return "cannot clear faults: the grid relay still reads closed (welded)"
+        if (!st.gridRelayCmd && inp.gridRelayClosed && this.latched === "grid_relay_welded") return "cannot clear faults: the grid relay still reads closed (welded)"
         for (let i = 0; i < inp.outletOn.length; i++)
             if (!inp.outletOn[i] && inp.outletW[i] > this.cfg.v2h.contactor.weldedPowerW)
                 return `cannot clear faults: outlet ${i + 1} still delivers ${Math.round(inp.outletW[i])} W with its relay off (welded)`
@@ -195,7 +179,6 @@ export class Faults {
     clear(now: number) {
         const was = this.latched
         this.latched = "none"
-        for (let i = 0; i < this.alsoLatched.length; i++) this.alsoLatched[i] = false
         this.events.push(now, "fault_cleared", was)
     }
 

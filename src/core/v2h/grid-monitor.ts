@@ -32,10 +32,6 @@ export class GridMonitor {
     sinceMs = 0
     /** 0..1: fraction of the rating allowed by the enter-service ramp (1 outside a ramp). */
     rampFraction = 1
-    /** The last reading shows a live grid (voltage above the loss-of-grid threshold). */
-    live = false
-    /** The last reading is inside the enter-service window. */
-    inWindow = false
     private readonly g: GridConfig["grid"]
     // Per table row: its threshold exceeded for its clearing time.
     private readonly ov: Hysteresis[]
@@ -80,8 +76,6 @@ export class GridMonitor {
 
         const e = g.enterService
         const inWindow = live && pu >= e.minPu && pu <= e.maxPu && f >= e.minHz && f <= e.maxHz
-        this.live = live
-        this.inWindow = inWindow
 
         if (tripped !== "none") {
             if (this.state === "ok" || this.state === "unknown" || this.state === "reconnecting") {

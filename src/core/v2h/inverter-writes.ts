@@ -1,24 +1,21 @@
 // What reaches the inverter, and in which order. The supervisor decides the desired state (power
-// command, DC contactor, islanding, grid relay, transfer contact, cease to energize); this plans the register writes that bring the
+// command, DC contactor, islanding, grid relay); this plans the register writes that bring the
 // inverter there: only the ones that changed since they were last written (every write is a bus
 // round trip, and the runtime queues them), all of them after the role (re)binds, and in an order
 // that is safe at every step:
-//   0. CEASE TO ENERGIZE first when it is asked: a trip, e-stop or fault stops conduction within
-//      one AC cycle of this write, whatever the power command still says;
-//   1. an OPENING contactor next: normally the power is already ~0 (the supervisor ramps down
+//   1. an OPENING contactor first: normally the power is already ~0 (the supervisor ramps down
 //      before it opens), and in an emergency the contactor is what must open at once;
 //   2. the power command, then islanding;
 //   3. a CLOSING contactor after the power command (the inverter never closes onto a stale one);
-//   4. the grid relay, then the house's transfer contact;
-//   5. conversion RELEASED (cease off) last, once the power command it will follow is written.
+//   4. the grid relay last.
 //
 // Pure, allocation-free per plan (the write list is reused); DeviceScript subset.
 
-export type InverterRegister = "contactor" | "power" | "island" | "grid_relay" | "transfer" | "cease"
+export type InverterRegister = "contactor" | "power" | "island" | "grid_relay"
 
 export interface InverterWrite {
     register: InverterRegister
-    /** The value for "contactor", "island", "grid_relay", "transfer" and "cease". */
+    /** The value for "contactor", "island" and "grid_relay". */
     on: boolean
     /** The value for "power" (W, + discharge, whole watts). */
     powerW: number
@@ -30,8 +27,6 @@ export interface InverterCommand {
     contactorCmd: boolean
     islandCmd: boolean
     gridRelayCmd: boolean
-    transferCmd: boolean
-    ceaseCmd: boolean
 }
 
 export class InverterWrites {
@@ -43,11 +38,9 @@ export class InverterWrites {
     private contactor: boolean = null
     private island: boolean = null
     private gridRelay: boolean = null
-    private transfer: boolean = null
-    private cease: boolean = null
 
     constructor() {
-        for (let i = 0; i < 6; i++) this.writes.push({ register: "power", on: false, powerW: 0 })
+        for (let i = 0; i < 4; i++) this.writes.push({ register: "power", on: false, powerW: 0 })
     }
 
     /** Forgets what was written (the role is absent or bound again): the next plan writes everything. */
@@ -56,8 +49,6 @@ export class InverterWrites {
         this.contactor = null
         this.island = null
         this.gridRelay = null
-        this.transfer = null
-        this.cease = null
     }
 
     /**
@@ -67,10 +58,6 @@ export class InverterWrites {
     plan(cmd: InverterCommand): number {
         this.count = 0
         const w = Math.round(cmd.commandW)
-        if (cmd.ceaseCmd && this.cease !== true) {
-            this.cease = true
-            this.add("cease", true, 0)
-        }
         if (!cmd.contactorCmd && this.contactor !== false) {
             this.contactor = false
             this.add("contactor", false, 0)
@@ -90,14 +77,6 @@ export class InverterWrites {
         if (this.gridRelay !== cmd.gridRelayCmd) {
             this.gridRelay = cmd.gridRelayCmd
             this.add("grid_relay", cmd.gridRelayCmd, 0)
-        }
-        if (this.transfer !== cmd.transferCmd) {
-            this.transfer = cmd.transferCmd
-            this.add("transfer", cmd.transferCmd, 0)
-        }
-        if (!cmd.ceaseCmd && this.cease !== false) {
-            this.cease = false
-            this.add("cease", false, 0)
         }
         return this.count
     }

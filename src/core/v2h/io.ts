@@ -26,8 +26,6 @@ export interface V2hInput {
     inverterTempC: number
     contactorClosed: boolean
     gridRelayClosed: boolean
-    /** Transfer contact feedback: the house is on the islanded bus (default false: on the grid). */
-    transferOnIsland?: boolean
     inverterAtMs: number
     gridW: number
     gridVoltageV: number
@@ -65,10 +63,6 @@ export interface V2hStatus {
     contactorCmd: boolean
     gridRelayCmd: boolean
     islandCmd: boolean
-    /** Energise the transfer contact (house to the island). Only backup with the grid gone sets it. */
-    transferCmd: boolean
-    /** Cease to energize (inverter stop, distinct from a 0 W setpoint): every trip, e-stop, fault, and whenever the command is 0 W. */
-    ceaseCmd: boolean
     /** The limit that set the target ("none" when the request is unrestricted). */
     limitReason: LimitReason
     /** Every limit in force: bit c = the reason with wire code c (LIMIT_REASONS[c]). */

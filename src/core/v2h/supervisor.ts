@@ -40,8 +40,6 @@ export class V2hSupervisor {
     private lastCommandMs = -1e12
     private timedOut = false
     private lastInput: V2hInput = null
-    /** False until the first fresh inverter reading: contacts are judged only after it (bumpless restart). */
-    private feedbackSeen = false
 
     constructor(cfg: V2hConfig) {
         this.cfg = cfg
@@ -60,8 +58,6 @@ export class V2hSupervisor {
             contactorCmd: false,
             gridRelayCmd: false,
             islandCmd: false,
-            transferCmd: false,
-            ceaseCmd: true,
             limitReason: "none",
             limitMask: 0,
             limitLoW: 0,
@@ -201,13 +197,7 @@ export class V2hSupervisor {
         f.condition(F_INVERTER_STALE, !inverterOk, now)
         f.condition(F_GRID_METER_STALE, !gridOk, now)
         f.condition(F_GRID_LOST, gridDown, now)
-        // Bumpless restart: the first fresh reading tells what the contacts really do; the commands
-        // start from it and their feedback timers start now (nothing latches from a stale command).
-        if (inverterOk && !this.feedbackSeen) {
-            this.feedbackSeen = true
-            this.seq.contactsFromFeedback(inp, now)
-        }
-        if (this.feedbackSeen) f.detect(inp, now, inverterOk, this.seq.contactorForMs(inp.inverterAtMs), this.seq.gridRelayForMs(inp.inverterAtMs))
+        f.detect(inp, now, inverterOk, this.seq.contactorForMs(now), this.seq.gridRelayForMs(now))
 
         // ---- request
         let requestW = 0
