@@ -1,15 +1,11 @@
-// The MQTT link to a home energy manager: shell code only. It reads and validates the broker
-// settings (core/hems/mqtt-settings.ts), keeps one connection over the @devicescript/net socket
-// (TCP or TLS) with a reconnect backoff (core/common/backoff.ts), frames and parses MQTT in the
-// core (hems/mqtt-codec.ts, hems/mqtt-decoder.ts; protocol decisions in hems/mqtt-session.ts),
-// publishes status / telemetry / events (core/hems/messages.ts, hems/link-messages.ts,
-// Controller.statusJson) and hands every command payload to Controller.command, the one command
-// path. Nothing here decides anything about the charger.
-//
+// The MQTT link to a home energy manager: shell code only. Settings (core/hems/mqtt-settings.ts),
+// one connection over the @devicescript/net socket (TCP or TLS) with a backoff (core/common/
+// backoff.ts), MQTT framed and parsed in the core (hems/mqtt-codec.ts, mqtt-decoder.ts, decisions in
+// mqtt-session.ts), status / telemetry / events published (hems/messages.ts, link-messages.ts,
+// Controller.statusJson), every command payload to Controller.command, the one command path.
 // Not @devicescript/net's MQTTClient: it buffered whole packets (5,000 bytes: PANIC 60004) and
-// mis-framed packets of 16 KB+. Topics: docs/mqtt.md; robustness: docs/mqtt-robustness.md. Extension
-// points, used by Home Assistant discovery (hems-ha.ts): subscribe(topic, handler) before the link
-// starts, onConnected(fn) after every CONNACK. Every handler is wrapped: an exception panics the VM.
+// mis-framed 16 KB+ ones. Docs: mqtt.md, mqtt-robustness.md. For Home Assistant discovery
+// (hems-ha.ts): subscribe(topic, handler), onConnected(fn). A handler's exception panics the VM.
 import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 import { deleteSetting, readSetting } from "@devicescript/settings"
@@ -21,12 +17,12 @@ import { MQTT_SETTING_KEYS, MqttSettings, MqttTopics, mqttTopics, redact, resolv
 import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, TelemetrySchedule, v2hEventDoc } from "./core/hems/messages"
 import { ProtectionEvent } from "./core/outlets/io"
 import { V2hEvent } from "./core/v2h/io"
-import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodePublishHeader, encodeSubscribe, jsonPieces } from "./core/hems/mqtt-codec"
+import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodePublishHeader, encodeSubscribe, DOC_CHUNK_CHARS, jsonChunks } from "./core/hems/mqtt-codec"
 import { MqttDecoder } from "./core/hems/mqtt-decoder"
 import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
 import { RateLimit } from "./core/hems/rate-limit"
 import { HaAnnouncer } from "./hems-ha"
-import { linkDoc, oversizeDoc, rateLimitedDoc } from "./core/hems/link-messages"
+import { linkDoc, oversizeDoc, queuedBytes, rateLimitedDoc } from "./core/hems/link-messages"
 
 const M = DEVS.mqtt
 const H = DEVS.hems
@@ -45,7 +41,7 @@ const UNITS_READ = 1
 const UNITS_PACKET = 4
 const UNITS_COMMAND = 40
 /** The socket's backlog is summed every this many reads (the sum walks the socket's queue). */
-const BACKLOG_CHECK_READS = 8
+const BACKLOG_CHECK_READS = 4
 
 export type TopicHandler = (payload: Buffer, retain: boolean) => void
 
@@ -209,7 +205,8 @@ export class HemsMqtt {
                 throw new Error(this.session.lastCloseReason)
             }
             if (chunk) {
-                if (++reads % BACKLOG_CHECK_READS === 0) this.watchBacklog(chunk.length)
+                if (++reads % BACKLOG_CHECK_READS === 0 && this.backlogTooLong(this.sock))
+                    throw new Error(`receive backlog over mqtt.rxBacklogMaxBytes (${M.rxBacklogMaxBytes}): the broker outruns the link`)
                 await this.take(chunk)
                 // Reads come back to back while data waits (a 1 MB message, a flood): a slice at a
                 // time (128K opcodes without yielding also panic the VM).
@@ -230,21 +227,15 @@ export class HemsMqtt {
     }
 
     /**
-     * Bytes received but not yet read wait in the socket's queue on the device heap: when the
-     * broker outruns the firmware beyond mqtt.rxBacklogMaxBytes, the link is closed (bounded heap).
+     * Bytes received but not yet read wait in the socket's queue on the device heap: over
+     * mqtt.rxBacklogMaxBytes the link is closed (bounded heap). Keeps the peak for the status.
      */
-    private watchBacklog(justReadBytes: number) {
-        const queued: Buffer[] = (this.sock as any).buffers
-        let bytes = justReadBytes
-        if (queued) for (const b of queued) bytes += b ? b.length : 0
-        if (bytes > this.rxBacklogPeakBytes) {
-            this.rxBacklogPeakBytes = bytes
-            this.statusDirty = true
-        }
-        if (bytes > M.rxBacklogMaxBytes) {
-            this.backlogCloses++
-            throw new Error(`receive backlog of ${bytes} bytes over mqtt.rxBacklogMaxBytes (${M.rxBacklogMaxBytes}): the broker sends faster than the link can read`)
-        }
+    private backlogTooLong(sock: Socket): boolean {
+        const bytes = queuedBytes((sock as any).buffers)
+        if (bytes > this.rxBacklogPeakBytes) this.statusDirty = true
+        this.rxBacklogPeakBytes = Math.max(bytes, this.rxBacklogPeakBytes)
+        if (bytes > M.rxBacklogMaxBytes) this.backlogCloses++
+        return bytes > M.rxBacklogMaxBytes
     }
 
     /** Decodes one chunk and acts on every packet in it (throws when the connection is to end). */
@@ -298,11 +289,11 @@ export class HemsMqtt {
         await this.sock.send(pkt)
     }
 
-    /** Publishes a JSON document in pieces (no buffer of the whole document: the heap fragments). */
+    /** Publishes a JSON document in small chunks (mqtt-codec jsonChunks: the heap fragments). */
     private async writeDoc(topic: string, doc: any, retain: boolean) {
-        const pieces = jsonPieces(doc)
-        await this.write(encodePublishHeader(topic, pieces.reduce((n, p) => n + p.length, 0), retain))
-        for (const p of pieces) await this.write(p)
+        const bufs = jsonChunks(doc, DOC_CHUNK_CHARS).map(c => Buffer.from(c))
+        await this.write(encodePublishHeader(topic, bufs.reduce((n, b) => n + b.length, 0), retain))
+        for (const b of bufs) await this.write(b)
     }
 
     /** Publishes what is due: status and telemetry, events, the next discovery config. */

@@ -129,8 +129,6 @@ export function expectWithstood(a: AttackRun, name: string) {
     expect(w.loops?.protection, `loop health in the status after ${name}`).toBeDefined()
     const before = a.loopsBefore.protection.max_late_ms
     expect(w.loops.protection.max_late_ms, `protection tick lateness (largest since boot) after ${name}`).toBeLessThanOrEqual(Math.max(before, DEVS.ticks.protectionMs - 1))
-    // the recent window (ticks.loopHealthWindowMs) holds the attack, not the boot: under one tick
-    expect(w.loops.protection.recent_late_ms, `protection tick lateness (recent window) after ${name}`).toBeLessThan(DEVS.ticks.protectionMs)
 }
 
 /** Figures per attack for the docs (printed by the tests: MQTT_ATTACK_FIGURES=1). */

@@ -19,7 +19,11 @@ import {
     PT_PUBREC,
     remainingLengthBytes,
     encodePublishHeader,
-    jsonPieces,
+    DOC_CHUNK_CHARS,
+    jsonChunks,
+    jsonKeyCount,
+    jsonKeyTexts,
+    jsonKeys,
 } from "../../src/core/hems/mqtt-codec"
 import { MqttDecoder, type MqttIn } from "../../src/core/hems/mqtt-decoder"
 
@@ -263,9 +267,19 @@ describe("incremental decoder", () => {
     })
 })
 
+/** Every piece of doc, as the shell makes them a key at a time. */
+const jsonPieces = (doc: any): Buffer[] => {
+    const keys = jsonKeys(doc)
+    const out: Buffer[] = []
+    for (let i = 0; i < jsonKeyCount(keys); i++) for (const t of jsonKeyTexts(doc, keys, i)) out.push(Buffer.from(t))
+    return out
+}
+
 describe("a document published in pieces (no buffer of the whole document)", () => {
     it("header + pieces are byte for byte the PUBLISH of JSON.stringify(doc)", () => {
-        const value = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(fc.integer(), { maxLength: 4 }))
+        const leaf = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(fc.integer(), { maxLength: 4 }))
+        // objects as values too (the status's loops and mqtt), themselves holding objects or leaves
+        const value = fc.oneof(leaf, fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(leaf, fc.dictionary(fc.string({ maxLength: 4 }), leaf, { maxKeys: 3 })), { maxKeys: 6 }))
         fc.assert(
             fc.property(fc.dictionary(fc.string({ maxLength: 12 }), value, { maxKeys: 50 }), fc.string({ minLength: 1, maxLength: 40 }), fc.boolean(), (doc, topic, retain) => {
                 const pieces = jsonPieces(doc)
@@ -285,5 +299,33 @@ describe("a document published in pieces (no buffer of the whole document)", () 
         expect(Math.max(...pieces.map(p => p.length))).toBeLessThan(20)
         expect(Buffer.concat(pieces).toString()).toBe(JSON.stringify(doc))
         expect(jsonPieces({}).map(p => p.toString())).toEqual(["{}"])
+    })
+
+    it("chunks: their concatenation is the document, none longer than the bound unless one key's text is", () => {
+        const doc: any = { a: 1, loops: {}, mqtt: {}, long: "x".repeat(300) }
+        for (let i = 0; i < 20; i++) doc.mqtt["counter_" + i] = 100000 + i
+        for (const l of ["protection", "v2h"]) doc.loops[l] = { runs: 12345, max_run_ms: 3, max_late_ms: 260, recent_late_ms: 1, overruns: 0 }
+        const chunks = jsonChunks(doc, DOC_CHUNK_CHARS)
+        expect(chunks.join("")).toBe(JSON.stringify(doc))
+        expect(chunks.filter(c => c.length > DOC_CHUNK_CHARS).map(c => c.slice(0, 10))).toEqual([',"long":"x'])
+        expect(chunks.length).toBeLessThan(jsonPieces(doc).length)
+        expect(jsonChunks({}, DOC_CHUNK_CHARS)).toEqual(["{}"])
+        fc.assert(
+            fc.property(fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.integer(), fc.string({ maxLength: 60 }), fc.dictionary(fc.string({ maxLength: 6 }), fc.integer(), { maxKeys: 5 })), { maxKeys: 40 }), fc.integer({ min: 1, max: 300 }), (d, max) => {
+                expect(jsonChunks(d, max).join("")).toBe(JSON.stringify(d))
+            }),
+            { numRuns: 300 },
+        )
+    })
+
+    it("an object value is cut into a piece per key of its own", () => {
+        const doc: any = { a: 1, loops: {}, mqtt: {} }
+        for (let i = 0; i < 20; i++) doc.mqtt["counter_" + i] = 100000 + i
+        for (const l of ["protection", "v2h"]) doc.loops[l] = { runs: 12345, max_run_ms: 3, max_late_ms: 260, recent_late_ms: 1, overruns: 0 }
+        const pieces = jsonPieces(doc)
+        expect(pieces).toHaveLength(1 + 2 + 20)
+        expect(Math.max(...pieces.map(p => p.length))).toBeLessThan(120) // one loop: {"protection":{...five counters}}
+        expect(Buffer.concat(pieces).toString()).toBe(JSON.stringify(doc))
+        expect(jsonPieces({ e: {} }).map(p => p.toString())).toEqual(['{"e":{}}'])
     })
 })

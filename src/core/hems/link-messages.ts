@@ -38,6 +38,13 @@ export function linkDoc(f: LinkFigures): any {
     }
 }
 
+/** Bytes in a socket's queue of received buffers (null entries and a missing queue count 0). */
+export function queuedBytes(queue: Buffer[]): number {
+    let bytes = 0
+    if (queue) for (const b of queue) bytes += b ? b.length : 0
+    return bytes
+}
+
 function atS(ms: number): number {
     return Math.round(ms) / 1000
 }

@@ -174,23 +174,64 @@ export function encodePublishHeader(topic: string, payloadBytes: number, retain:
 }
 
 /**
- * A JSON object document as small pieces whose concatenation is JSON.stringify(doc): one piece per
- * key (with its separator and braces), each UTF-8 encoded. Their lengths add up to the payload
- * length for encodePublishHeader; no buffer is larger than one key and its value.
+ * A JSON object document in small pieces whose concatenation is JSON.stringify(doc). The shell
+ * makes them a key at a time, twice (once to add up the payload length for encodePublishHeader,
+ * once to send), so no more than one key's pieces are on the heap at a time: the firmware's heap
+ * fragments (a 418-byte allocation once failed with 13 KB free), and a status document's 44 keys
+ * held together took kilobytes. A value that is an object (the status's `loops`, `mqtt`) is cut
+ * into one piece per key of its own, so no piece holds more than one leaf key and its value.
  */
-export function jsonPieces(doc: any): Buffer[] {
+export function jsonKeys(doc: any): string[] {
     // JSON.stringify leaves out keys whose value is undefined: so do the pieces.
-    const keys = Object.keys(doc).filter(k => doc[k] !== undefined)
-    const out: Buffer[] = []
+    const keys: string[] = []
+    for (const k of Object.keys(doc)) if (doc[k] !== undefined) keys.push(k)
+    return keys
+}
+
+/** The texts of key i of doc (keys = jsonKeys(doc)); with no keys, the one text "{}". */
+export function jsonKeyTexts(doc: any, keys: string[], i: number): string[] {
+    const out: string[] = []
     if (keys.length === 0) {
-        out.push(Buffer.from("{}"))
+        out.push("{}")
         return out
     }
-    for (let i = 0; i < keys.length; i++) {
-        const v = doc[keys[i]]
-        const text = (i === 0 ? "{" : ",") + JSON.stringify(keys[i]) + ":" + JSON.stringify(v) + (i === keys.length - 1 ? "}" : "")
-        out.push(Buffer.from(text))
-    }
+    const head = (i === 0 ? "{" : ",") + JSON.stringify(keys[i]) + ":"
+    const tail = i === keys.length - 1 ? "}" : ""
+    const v = doc[keys[i]]
+    const sub = v !== null && typeof v === "object" && !Array.isArray(v) ? jsonKeys(v) : null
+    if (sub === null || sub.length === 0) out.push(head + JSON.stringify(v) + tail)
+    else
+        for (let j = 0; j < sub.length; j++)
+            out.push((j === 0 ? head + "{" : ",") + JSON.stringify(sub[j]) + ":" + JSON.stringify(v[sub[j]]) + (j === sub.length - 1 ? "}" + tail : ""))
+    return out
+}
+
+/** How many keys' texts doc makes (at least one: "{}"). */
+export function jsonKeyCount(keys: string[]): number {
+    return keys.length === 0 ? 1 : keys.length
+}
+
+/**
+ * Longest chunk of a published document, characters: small blocks for a fragmented heap, and few
+ * enough of them that sending a status document is a handful of socket writes (each one a wait
+ * during which the broker's data piles up in the socket) rather than one per key.
+ */
+export const DOC_CHUNK_CHARS = 240
+
+/** doc's JSON text (JSON.stringify(doc)) in chunks of at most maxChars (a longer key text alone). */
+export function jsonChunks(doc: any, maxChars: number): string[] {
+    const keys = jsonKeys(doc)
+    const out: string[] = []
+    let cur = ""
+    for (let i = 0; i < jsonKeyCount(keys); i++)
+        for (const t of jsonKeyTexts(doc, keys, i)) {
+            if (cur.length > 0 && cur.length + t.length > maxChars) {
+                out.push(cur)
+                cur = ""
+            }
+            cur += t
+        }
+    out.push(cur)
     return out
 }
 
