@@ -39,6 +39,7 @@ export function benchRoleTable(servers: PlantServers, deviceId: string): Map<str
     const add = (role: string, s: JDServiceServer, what: string) => t.set(role, { deviceId, serviceIndex: s.serviceIndex, what: `bench ${what}` })
     servers.relays.forEach((s, i) => add(`outlet${i + 1}Relay`, s, `outlet ${i + 1} relay`))
     servers.meters.forEach((s, i) => add(`outlet${i + 1}Meter`, s, `outlet ${i + 1} meter`))
+    add("outletSupply", servers.outletSupply, "outlet supply contactor")
     add("outletMainSwitch", servers.mainSwitch, "outlet main switch")
     add("alarm", servers.buzzer, "alarm buzzer")
     add("battery", servers.battery, "traction battery")
