@@ -9,12 +9,11 @@
 //     product image does.
 // The derived board file `<id>_hil.board.json` and the entry exist only in a private build
 // workspace (nothing generated is written under boards/ or src/).
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, mkdtempSync } from "node:fs"
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ROOT } from "../scripts/lib/devs-config"
-import { runDevs } from "../scripts/lib/devs-cli"
-import { BIN_DIR, type BuildResult, codeEndBytes, explainBuildFailure } from "../scripts/lib/firmware-build"
+import { type BuildResult, compileInto } from "../scripts/lib/firmware-build"
 
 /** The build target name of a board's HIL image (.devicescript/bin/<target>.devs). */
 export function hilTarget(board: string): string {
@@ -70,20 +69,5 @@ export async function inHilWorkspace<T>(board: string, fn: (dir: string) => Prom
 export async function buildHilImage(board: string): Promise<BuildResult> {
     const target = hilTarget(board)
     const entry = hilEntryPath(board)
-    const image = join(BIN_DIR, `${target}.devs`)
-    return inHilWorkspace(board, async dir => {
-        const res = await runDevs(["build", "--quiet", entry], { cwd: dir })
-        const out: BuildResult = { target, entry: `${entry} (generated)`, ok: res.code === 0, output: res.output, image, bytes: 0, codeBytes: 0 }
-        if (out.ok) {
-            mkdirSync(BIN_DIR, { recursive: true })
-            copyFileSync(join(dir, ".devicescript", "bin", "bytecode.devs"), image)
-            copyFileSync(join(dir, ".devicescript", "bin", "bytecode-sizes.md"), join(BIN_DIR, `${target}-sizes.md`))
-            out.bytes = statSync(image).size
-            out.codeBytes = codeEndBytes(readFileSync(image))
-        } else {
-            const why = explainBuildFailure(res.output)
-            if (why) out.output += `\n${target}: ${why}\n`
-        }
-        return out
-    })
+    return inHilWorkspace(board, dir => compileInto(dir, target, entry, `${entry} (generated)`))
 }

@@ -91,21 +91,28 @@ export async function inWorkspace<T>(fn: (dir: string) => Promise<T>): Promise<T
  */
 export async function buildTarget(target: string): Promise<BuildResult> {
     const entry = entryOf(target)
-    const image = join(BIN_DIR, `${target}.devs`)
-    mkdirSync(BIN_DIR, { recursive: true })
-    const run = async (cwd: string) => {
-        const res = await runDevs(["build", "--quiet", entry], { cwd })
-        const out: BuildResult = { target, entry, ok: res.code === 0, output: res.output, image, bytes: 0, codeBytes: 0 }
-        if (out.ok) {
-            copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), image)
-            copyFileSync(join(cwd, ".devicescript", "bin", "bytecode-sizes.md"), join(BIN_DIR, `${target}-sizes.md`))
-            out.bytes = statSync(image).size
-            out.codeBytes = codeEndBytes(readFileSync(image))
-        } else {
-            const why = explainBuildFailure(res.output)
-            if (why) out.output += `\n${target}: ${why}\n`
-        }
-        return out
-    }
+    const run = (cwd: string) => compileInto(cwd, target, entry, entry)
     return target === SIM_TARGET ? run(ROOT) : inWorkspace(run)
+}
+
+/**
+ * Compiles `entry` in `cwd` and, when it builds, copies the image and its per-function sizes to
+ * .devicescript/bin/<target>.devs and <target>-sizes.md with their sizes; a failure says why when
+ * it is the code-section limit. `label` names the entry in the result.
+ */
+export async function compileInto(cwd: string, target: string, entry: string, label: string): Promise<BuildResult> {
+    const image = join(BIN_DIR, `${target}.devs`)
+    const res = await runDevs(["build", "--quiet", entry], { cwd })
+    const out: BuildResult = { target, entry: label, ok: res.code === 0, output: res.output, image, bytes: 0, codeBytes: 0 }
+    if (out.ok) {
+        mkdirSync(BIN_DIR, { recursive: true })
+        copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), image)
+        copyFileSync(join(cwd, ".devicescript", "bin", "bytecode-sizes.md"), join(BIN_DIR, `${target}-sizes.md`))
+        out.bytes = statSync(image).size
+        out.codeBytes = codeEndBytes(readFileSync(image))
+    } else {
+        const why = explainBuildFailure(res.output)
+        if (why) out.output += `\n${target}: ${why}\n`
+    }
+    return out
 }

@@ -91,4 +91,74 @@ describe("loop health", () => {
         h.start(q, 4200) // next window: the previous one held 2770
         expect(h.recentLateMs(q)).toBe(2770)
     })
+
+    it("a budget must be positive to count; without one the period is the budget, and a run of exactly the budget is no overrun", () => {
+        const h = new LoopHealth(10_000)
+        const none = h.add("none", 20)
+        const zero = h.add("zero", 20, 0)
+        const neg = h.add("neg", 20, -5)
+        const own = h.add("own", 20, 50)
+        for (const i of [none, zero, neg, own]) {
+            h.start(i, 0)
+            h.end(i, 20) // exactly the period
+        }
+        expect([none, zero, neg, own].map(i => h.get(i).budgetMs)).toEqual([20, 20, 20, 50])
+        expect(h.totalOverruns()).toBe(0)
+        h.start(none, 20) // on time
+        h.end(none, 41) // one ms over
+        expect(h.get(none).overruns).toBe(1)
+    })
+
+    it("a start exactly one period late counts as a missed tick", () => {
+        const h = new LoopHealth(10_000)
+        const p = h.add("protection", 20)
+        h.start(p, 0)
+        h.start(p, 39) // 19 ms late: not yet a whole period
+        expect(h.get(p).overruns).toBe(0)
+        h.start(p, 79) // 20 ms late
+        expect(h.get(p).overruns).toBe(1)
+    })
+
+    it("the longest run is the longest, not the last; NaN times at start or end are ignored", () => {
+        const h = new LoopHealth(10_000)
+        const p = h.add("v2h", 100)
+        h.start(p, 0)
+        h.end(p, 10)
+        h.start(p, 100)
+        h.start(p, NaN)
+        h.end(p, NaN)
+        h.end(p, 125) // 25 ms from the start at 100 (the NaN start changed nothing)
+        expect(h.get(p)).toMatchObject({ runs: 2, maxRunMs: 25, maxLateMs: 0 })
+        h.start(p, 200)
+        h.end(p, 203)
+        expect(h.get(p)).toMatchObject({ runs: 3, maxRunMs: 25, maxLateMs: 0 })
+    })
+
+    it("windows roll exactly windowMs after they began, also for the first one started at 0", () => {
+        const h = new LoopHealth(1000)
+        const p = h.add("protection", 100)
+        h.start(p, 0)
+        h.start(p, 650) // 550 ms late, in the window [0, 1000)
+        for (let t = 700; t <= 1900; t += 100) h.start(p, t === 1000 ? 1000 : t)
+        expect(h.recentLateMs(p)).toBe(550) // [1000, 2000) now; [0, 1000) is the previous
+        h.start(p, 2000) // exactly two windows: [0, 1000) is gone
+        expect(h.recentLateMs(p)).toBe(0)
+        expect(h.get(p).maxLateMs).toBe(550)
+    })
+
+    it("after a silence of two windows or more, the window before it is not recent any more", () => {
+        const h = new LoopHealth(1000)
+        const p = h.add("v2h", 100)
+        h.start(p, 0)
+        h.start(p, 5100) // a 5 s stall: 5000 ms late (its window began at 5100)
+        expect(h.recentLateMs(p)).toBe(5000)
+        h.start(p, 7100) // exactly 2 windows later: 1900 ms late; the stall's window is not the previous one
+        expect(h.recentLateMs(p)).toBe(1900)
+        const q = h.add("other", 100)
+        h.start(q, 0)
+        h.start(q, 5100)
+        h.start(q, 6099) // 899 ms late, within 2 windows of the stall's window: it is the previous one
+        expect(h.recentLateMs(q)).toBe(5000)
+    })
 })
+

@@ -24,6 +24,9 @@ import {
     jsonKeyCount,
     jsonKeyTexts,
     jsonKeys,
+    connackReason,
+    MAX_REMAINING_LENGTH,
+    MAX_STRING_BYTES,
 } from "../../src/core/hems/mqtt-codec"
 import { MqttDecoder, type MqttIn } from "../../src/core/hems/mqtt-decoder"
 
@@ -329,3 +332,45 @@ describe("a document published in pieces (no buffer of the whole document)", () 
         expect(jsonPieces({ e: {} }).map(p => p.toString())).toEqual(['{"e":{}}'])
     })
 })
+
+describe("limits and texts at their edges", () => {
+    it("a PUBLISH header takes a payload up to the largest remaining length MQTT can say, not one byte more", () => {
+        // the header alone is allocated: the payload length is only a number here
+        const head = encodePublishHeader("t", MAX_REMAINING_LENGTH - 3, false)
+        expect(head.length).toBe(1 + 4 + 2 + 1)
+        expect(() => encodePublishHeader("t", MAX_REMAINING_LENGTH - 2, false)).toThrow(/too long: 268435456 bytes/)
+    })
+
+    it("a topic (a UTF-8 string field) may have 65535 bytes, not 65536", () => {
+        expect(encodePublishHeader("a".repeat(MAX_STRING_BYTES), 0, true).length).toBe(1 + 3 + 2 + MAX_STRING_BYTES)
+        expect(() => encodePublishHeader("a".repeat(MAX_STRING_BYTES + 1), 0, true)).toThrow(/longer than 65535 bytes/)
+    })
+
+    it("CONNECT flags: clean session only, without a will or credentials; the user name alone adds its flag", () => {
+        const flagsOf = (b: Buffer) => b[2 + 6 + 1] // fixed header (2), "MQTT" field (6), level (1)
+        expect(flagsOf(encodeConnect({ clientId: "c", keepAliveS: 60 } as any))).toBe(0x02)
+        expect(flagsOf(encodeConnect({ clientId: "c", keepAliveS: 60, user: "u" } as any))).toBe(0x82)
+        expect(flagsOf(encodeConnect({ clientId: "c", keepAliveS: 60, user: "u", password: "p" } as any))).toBe(0xc2)
+        expect(flagsOf(encodeConnect({ clientId: "c", keepAliveS: 60, password: "p" } as any))).toBe(0x02) // no password without a user
+    })
+
+    it("every CONNACK return code has its text", () => {
+        expect([0, 1, 2, 3, 4, 5, 9].map(connackReason)).toEqual([
+            "accepted",
+            "unacceptable protocol version",
+            "client identifier rejected",
+            "server unavailable",
+            "bad user name or password",
+            "not authorized",
+            "unknown return code 9",
+        ])
+    })
+
+    it("chunks fill up to exactly the bound and are never empty", () => {
+        // {"a":1 (6) ,"b":2 (6) ,"c":3} (7): 12 characters fit a bound of 12, not of 11
+        expect(jsonChunks({ a: 1, b: 2, c: 3 }, 12)).toEqual(['{"a":1,"b":2', ',"c":3}'])
+        expect(jsonChunks({ a: 1, b: 2, c: 3 }, 11)).toEqual(['{"a":1', ',"b":2', ',"c":3}'])
+        expect(jsonChunks({ long: "x".repeat(50), b: 2 }, 10)).toEqual(['{"long":"' + "x".repeat(50) + '"', ',"b":2}'])
+    })
+})
+
