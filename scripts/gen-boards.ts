@@ -1,5 +1,5 @@
 // Validates every board file (the check:boards rules plus the chip drivers' own calibration checks)
-// and writes src/config/board-<id>.gen.ts per board (BOARD_HW, for the entry src/boards/<id>.ts):
+// and writes src/config/board-<id>.gen.ts per board (boardHw(), for the entry src/boards/<id>.ts):
 // per chip its I2C address, poll period and the numbers the driver writes and scales by, computed
 // here on Node by the pure *-regs setup functions (ade7953Setup, ina228Setup, tmp102Setup; the
 // datasheet arithmetic stays there, tested), so that the firmware image carries none of it. Each
@@ -36,7 +36,7 @@ export function calibrationProblems(board: any): BoardProblem[] {
     return out
 }
 
-/** A valid board's BOARD_HW: what the firmware's drivers read (addresses, poll periods, setups). */
+/** A valid board's boardHw(): what the firmware's drivers read (addresses, poll periods, setups). */
 export function boardHardware(board: any): ChargerHardware {
     const c = board.$charger
     return {
@@ -48,7 +48,7 @@ export function boardHardware(board: any): ChargerHardware {
 
 const hex16 = (n: number) => "0x" + n.toString(16).padStart(4, "0")
 
-/** The text of src/config/board-<id>.gen.ts: BOARD_HW, each number with the function that produced it. */
+/** The text of src/config/board-<id>.gen.ts: boardHw(), each number with the function that produced it. */
 export function renderBoardModule(id: string, board: any): string {
     const c = board.$charger
     const hw = boardHardware(board)
@@ -63,33 +63,36 @@ export function renderBoardModule(id: string, board: any): string {
         "// beside each value); the firmware writes and scales by them as they are.",
         'import type { ChargerHardware } from "../drivers/charger-drivers"',
         "",
-        "export const BOARD_HW: ChargerHardware = {",
-        "    outletMeter: {",
-        `        address: ${hw.outletMeter.address},`,
-        `        pollMs: ${hw.outletMeter.pollMs},`,
-        `        // ${ade}: ade7953Scale .voltageVPerLsb, .currentAPerLsb, .powerWPerLsb (channels A, B)`,
-        `        voltageVPerLsb: ${hw.outletMeter.voltageVPerLsb},`,
-        `        currentAPerLsb: ${list(hw.outletMeter.currentAPerLsb)},`,
-        `        powerWPerLsb: ${list(hw.outletMeter.powerWPerLsb)},`,
-        "    },",
-        "    dcMonitor: {",
-        `        address: ${hw.dcMonitor.address},`,
-        `        pollMs: ${hw.dcMonitor.pollMs},`,
-        `        busDividerRatio: ${hw.dcMonitor.busDividerRatio},`,
-        `        // ina228Setup: ina228ConfigWord(${ina}.adcRange = ${cal.adcRange})`,
-        `        configWord: ${hex16(hw.dcMonitor.configWord)},`,
-        `        // ina228Setup: ina228AdcConfigWord(INA228_CONV_TIME_USED_US, INA228_AVERAGES_USED)`,
-        `        adcConfigWord: ${hex16(hw.dcMonitor.adcConfigWord)},`,
-        `        // ina228Setup: ${ina}.shuntCal, .currentLsbA`,
-        `        shuntCal: ${hw.dcMonitor.shuntCal},`,
-        `        currentLsbA: ${hw.dcMonitor.currentLsbA},`,
-        "    },",
-        "    heatsinkTemp: {",
-        `        address: ${hw.heatsinkTemp.address},`,
-        `        pollMs: ${hw.heatsinkTemp.pollMs},`,
-        `        // tmp102Setup: tmp102ConfigWord(TMP102_RATE_USED_HZ, TMP102_EXTENDED_USED)`,
-        `        configWord: ${hex16(hw.heatsinkTemp.configWord)},`,
-        "    },",
+        "/** A function, not a constant: its keys are then numbered after the application's strings (src/drivers/start-<id>.ts). */",
+        "export function boardHw(): ChargerHardware {",
+        "    return {",
+        "        outletMeter: {",
+        `            address: ${hw.outletMeter.address},`,
+        `            pollMs: ${hw.outletMeter.pollMs},`,
+        `            // ${ade}: ade7953Scale .voltageVPerLsb, .currentAPerLsb, .powerWPerLsb (channels A, B)`,
+        `            voltageVPerLsb: ${hw.outletMeter.voltageVPerLsb},`,
+        `            currentAPerLsb: ${list(hw.outletMeter.currentAPerLsb)},`,
+        `            powerWPerLsb: ${list(hw.outletMeter.powerWPerLsb)},`,
+        "        },",
+        "        dcMonitor: {",
+        `            address: ${hw.dcMonitor.address},`,
+        `            pollMs: ${hw.dcMonitor.pollMs},`,
+        `            busDividerRatio: ${hw.dcMonitor.busDividerRatio},`,
+        `            // ina228Setup: ina228ConfigWord(${ina}.adcRange = ${cal.adcRange})`,
+        `            configWord: ${hex16(hw.dcMonitor.configWord)},`,
+        `            // ina228Setup: ina228AdcConfigWord(INA228_CONV_TIME_USED_US, INA228_AVERAGES_USED)`,
+        `            adcConfigWord: ${hex16(hw.dcMonitor.adcConfigWord)},`,
+        `            // ina228Setup: ${ina}.shuntCal, .currentLsbA`,
+        `            shuntCal: ${hw.dcMonitor.shuntCal},`,
+        `            currentLsbA: ${hw.dcMonitor.currentLsbA},`,
+        "        },",
+        "        heatsinkTemp: {",
+        `            address: ${hw.heatsinkTemp.address},`,
+        `            pollMs: ${hw.heatsinkTemp.pollMs},`,
+        `            // tmp102Setup: tmp102ConfigWord(TMP102_RATE_USED_HZ, TMP102_EXTENDED_USED)`,
+        `            configWord: ${hex16(hw.heatsinkTemp.configWord)},`,
+        "        },",
+        "    }",
         "}",
         "",
     ]

@@ -11,7 +11,7 @@
 import * as ds from "@devicescript/core"
 import { startServer } from "@devicescript/server"
 import { Ade7953, Ade7953Setup } from "./ade7953-regs"
-import { dsI2C } from "./ds-i2c"
+import { DsI2C } from "./ds-i2c"
 import { Ina228, Ina228Setup } from "./ina228-regs"
 import { PushSensorServer } from "./push-sensor"
 import { Tmp102, Tmp102Setup } from "./tmp102-regs"
@@ -21,7 +21,7 @@ export interface Polled {
     pollMs: number
 }
 
-/** A board's chips as src/config/board-<id>.gen.ts gives them (BOARD_HW). */
+/** A board's chips as src/config/board-<id>.gen.ts gives them (boardHw()). */
 export interface ChargerHardware {
     outletMeter: Ade7953Setup & Polled
     dcMonitor: Ina228Setup & Polled
@@ -55,6 +55,7 @@ function runChip(name: string, chip: { init(): Promise<void> }, poll: () => Prom
 
 export function startChargerDrivers(hw: ChargerHardware) {
     // Outlet meters first: roles bind to services in start order (see boards/README.md).
+    const bus = new DsI2C()
     const om = hw.outletMeter
     const meterServers = [
         new PushSensorServer<[number, number, number]>(ds.OutletMeter.spec, om.pollMs),
@@ -62,7 +63,7 @@ export function startChargerDrivers(hw: ChargerHardware) {
     ]
     startServer(meterServers[0], { roleName: "outlet1Meter" })
     startServer(meterServers[1], { roleName: "outlet2Meter" })
-    const ade = new Ade7953(dsI2C, om)
+    const ade = new Ade7953(bus, om)
     runChip(
         "ADE7953",
         ade,
@@ -78,7 +79,7 @@ export function startChargerDrivers(hw: ChargerHardware) {
     const dcCurrent = new PushSensorServer<number>(ds.DcCurrentMeasurement.spec, dc.pollMs)
     startServer(dcVoltage, { roleName: "dcLinkVoltage" })
     startServer(dcCurrent, { roleName: "dcLinkCurrent" })
-    const ina = new Ina228(dsI2C, dc)
+    const ina = new Ina228(bus, dc)
     runChip(
         "INA228",
         ina,
@@ -93,7 +94,7 @@ export function startChargerDrivers(hw: ChargerHardware) {
     const t = hw.heatsinkTemp
     const temp = new PushSensorServer<number>(ds.Temperature.spec, t.pollMs)
     startServer(temp, { roleName: "heatsinkTemp" })
-    const tmp = new Tmp102(dsI2C, t)
+    const tmp = new Tmp102(bus, t)
     runChip(
         "TMP102",
         tmp,

@@ -9,7 +9,8 @@ import { I2CTransport } from "./i2c-transport"
 
 type I2CPrimitive = typeof ds & { _i2cTransaction(address: number, write: Buffer, read?: Buffer): Promise<number> }
 
-class DsI2C implements I2CTransport {
+/** The board's I2C bus (one per board; startChargerDrivers makes it). */
+export class DsI2C implements I2CTransport {
     async xfer(address: number, write: number[], readLength: number): Promise<number[]> {
         const wr = Buffer.from(write)
         const rd = readLength ? Buffer.alloc(readLength) : undefined
@@ -20,5 +21,3 @@ class DsI2C implements I2CTransport {
         return out
     }
 }
-
-export const dsI2C: I2CTransport = new DsI2C()

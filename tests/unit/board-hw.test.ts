@@ -1,4 +1,4 @@
-// The chips' numbers in src/config/board-<id>.gen.ts (BOARD_HW) are computed at build time by
+// The chips' numbers in src/config/board-<id>.gen.ts (boardHw()) are computed at build time by
 // scripts/gen-boards.ts: for every board file they must equal what the drivers' pure functions
 // give for the board's $charger section, and the drivers must put on the bus exactly the frames
 // they wrote when they computed those numbers on the device (reset, CONFIG with the calibration's
@@ -35,10 +35,10 @@ const BOARD_IDS = readdirSync(join(ROOT, "boards"))
     .map(f => f.replace(/\.board\.json$/, ""))
     .sort()
 const boardFile = (id: string) => JSON.parse(readFileSync(join(ROOT, "boards", `${id}.board.json`), "utf8"))
-const generated = async (id: string): Promise<ChargerHardware> => (await import(`../../src/config/board-${id}.gen.ts`)).BOARD_HW
+const generated = async (id: string): Promise<ChargerHardware> => (await import(`../../src/config/board-${id}.gen.ts`)).boardHw()
 const word = (w: number) => [w >> 8, w & 0xff]
 
-describe.each(BOARD_IDS)("board %s: BOARD_HW computed at build time", id => {
+describe.each(BOARD_IDS)("board %s: boardHw() computed at build time", id => {
     const c = boardFile(id).$charger
 
     it("the generated module on disk is what gen-boards renders from the board file now", () => {
