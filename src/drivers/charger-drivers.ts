@@ -53,32 +53,35 @@ function runChip(name: string, chip: { init(): Promise<void> }, poll: () => Prom
     }, periodMs)
 }
 
+/** A started push-sensor server for `roleName`, reporting every `pollMs` (roles bind in start order). */
+function serve<T>(spec: ds.ServiceSpec, pollMs: number, roleName: string): PushSensorServer<T> {
+    const server = new PushSensorServer<T>(spec, pollMs)
+    startServer(server, { roleName })
+    return server
+}
+
 export function startChargerDrivers(hw: ChargerHardware) {
-    // Outlet meters first: roles bind to services in start order (see boards/README.md).
     const bus = new DsI2C()
+    // Outlet meters first: roles bind to services in start order (see boards/README.md).
     const om = hw.outletMeter
-    const meterServers = [
-        new PushSensorServer<[number, number, number]>(ds.OutletMeter.spec, om.pollMs),
-        new PushSensorServer<[number, number, number]>(ds.OutletMeter.spec, om.pollMs),
+    const meters = [
+        serve<[number, number, number]>(ds.OutletMeter.spec, om.pollMs, "outlet1Meter"),
+        serve<[number, number, number]>(ds.OutletMeter.spec, om.pollMs, "outlet2Meter"),
     ]
-    startServer(meterServers[0], { roleName: "outlet1Meter" })
-    startServer(meterServers[1], { roleName: "outlet2Meter" })
     const ade = new Ade7953(bus, om)
     runChip(
         "ADE7953",
         ade,
         async () => {
             const outlets = await ade.readOutlets()
-            for (let i = 0; i < 2; i++) await meterServers[i].publish([outlets[i].powerW, outlets[i].currentA, outlets[i].voltageV])
+            for (let i = 0; i < 2; i++) await meters[i].publish([outlets[i].powerW, outlets[i].currentA, outlets[i].voltageV])
         },
         om.pollMs,
     )
 
     const dc = hw.dcMonitor
-    const dcVoltage = new PushSensorServer<number>(ds.DcVoltageMeasurement.spec, dc.pollMs)
-    const dcCurrent = new PushSensorServer<number>(ds.DcCurrentMeasurement.spec, dc.pollMs)
-    startServer(dcVoltage, { roleName: "dcLinkVoltage" })
-    startServer(dcCurrent, { roleName: "dcLinkCurrent" })
+    const dcVoltage = serve<number>(ds.DcVoltageMeasurement.spec, dc.pollMs, "dcLinkVoltage")
+    const dcCurrent = serve<number>(ds.DcCurrentMeasurement.spec, dc.pollMs, "dcLinkCurrent")
     const ina = new Ina228(bus, dc)
     runChip(
         "INA228",
@@ -92,8 +95,7 @@ export function startChargerDrivers(hw: ChargerHardware) {
     )
 
     const t = hw.heatsinkTemp
-    const temp = new PushSensorServer<number>(ds.Temperature.spec, t.pollMs)
-    startServer(temp, { roleName: "heatsinkTemp" })
+    const temp = serve<number>(ds.Temperature.spec, t.pollMs, "heatsinkTemp")
     const tmp = new Tmp102(bus, t)
     runChip(
         "TMP102",
