@@ -10,23 +10,12 @@
 // after any error the chip is initialised again at the next poll.
 import * as ds from "@devicescript/core"
 import { startServer } from "@devicescript/server"
-import { Ade7953, Ade7953Setup } from "./ade7953-regs"
+import { Ade7953 } from "./ade7953-regs"
+import { ChargerHardware } from "./charger-hardware"
 import { DsI2C } from "./ds-i2c"
-import { Ina228, Ina228Setup } from "./ina228-regs"
+import { Ina228 } from "./ina228-regs"
 import { PushSensorServer } from "./push-sensor"
-import { Tmp102, Tmp102Setup } from "./tmp102-regs"
-
-/** How often the shell polls a chip, ms (board file). */
-export interface Polled {
-    pollMs: number
-}
-
-/** A board's chips as src/config/board-<id>.gen.ts gives them (boardHw()). */
-export interface ChargerHardware {
-    outletMeter: Ade7953Setup & Polled
-    dcMonitor: Ina228Setup & Polled
-    heatsinkTemp: Tmp102Setup & Polled
-}
+import { Tmp102 } from "./tmp102-regs"
 
 /** Runs `poll` every `periodMs` once `chip.init()` has succeeded; logs the first error of a burst. */
 function runChip(name: string, chip: { init(): Promise<void> }, poll: () => Promise<void>, periodMs: number) {

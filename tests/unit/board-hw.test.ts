@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest"
 import { boardGenFile, calibrationProblems, renderBoardModule } from "../../scripts/gen-boards"
 import { ROOT } from "../../scripts/lib/devs-config"
 import { ADE7953_REG_AWATT, ADE7953_REG_IRMSA, ADE7953_REG_VRMS, Ade7953, ade7953Power24, ade7953Scale } from "../../src/drivers/ade7953-regs"
-import type { ChargerHardware } from "../../src/drivers/charger-drivers"
+import type { ChargerHardware } from "../../src/drivers/charger-hardware"
 import { beBytes } from "../../src/drivers/i2c-transport"
 import {
     INA228_REG_ADC_CONFIG,
