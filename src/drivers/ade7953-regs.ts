@@ -11,6 +11,10 @@
 // with full-scale inputs on both channels), Table 15 "24-bit registers" (AWATT 0x212, BWATT 0x213,
 // IRMSA 0x21A, IRMSB 0x21B, VRMS 0x21C; powers two's complement), and the power-up note that
 // register 0x120 must be set to 0x0030 after unlocking with 0xAD at 0x0FE.
+//
+// The scale factors depend only on the board file: scripts/gen-boards.ts calls ade7953Setup on
+// Node and writes its numbers into src/config/board-<id>.gen.ts; the device reads them (so the
+// firmware image carries no scale arithmetic).
 import { I2CTransport, beBytes, beUint, signed } from "./i2c-transport"
 
 export const ADE7953_I2C_ADDRESS = 0x38
