@@ -1,0 +1,72 @@
+// Home Assistant discovery, the run-time half. The configs themselves are defined in
+// ha-discovery.ts; scripts/lib/ha-templates.ts renders them at build time (npm run gen:config)
+// into src/config/ha.gen.ts, one packed text holding per config a topic template and a payload
+// template in which only the run-time values are left open. The firmware fills them here, one
+// config at a time: no config is built from objects on the device, so none of the builders'
+// code is in the image (docs/home-assistant.md).
+//
+// Packed text: for each config, topic template, HA_TOPIC_END, payload template, HA_RECORD_END.
+// A placeholder is HA_MARK followed by one digit, the index of its value in haTemplateValues.
+// Control characters never occur in the fixed text: JSON.stringify escapes them in a payload,
+// and the generator refuses a topic that holds one. In a payload every value stands inside a
+// JSON string, so it is filled in JSON-escaped, exactly as JSON.stringify would have written it.
+// Pure; DeviceScript subset.
+
+export const HA_MARK = "\u0001"
+export const HA_TOPIC_END = "\u001f"
+export const HA_RECORD_END = "\u001e"
+
+/** Home Assistant's birth / last-will topic: "online" there means it (re)started. */
+export function haBirthTopic(discoveryPrefix: string): string {
+    return discoveryPrefix + "/status"
+}
+
+/** The device's short tag in its Home Assistant name: the device id's last 4 characters. */
+export function haDeviceTag(deviceId: string): string {
+    return deviceId.slice(deviceId.length - 4)
+}
+
+/**
+ * The values a template's placeholders stand for, by index: the discovery prefix (setting
+ * mqttHaPrefix), the charger's topic prefix (mqttPrefix), the device id, its tag, the software
+ * version (the build's commit).
+ */
+export function haTemplateValues(discoveryPrefix: string, topicPrefix: string, deviceId: string, swVersion: string): string[] {
+    return [discoveryPrefix, topicPrefix, deviceId, haDeviceTag(deviceId), swVersion]
+}
+
+/** The template with every placeholder replaced by its value (JSON-escaped when json); values are not scanned again. */
+export function fillHaTemplate(template: string, values: string[], json: boolean): string {
+    const parts: string[] = []
+    let from = 0
+    for (;;) {
+        const at = template.indexOf(HA_MARK, from)
+        if (at < 0) break
+        parts.push(template.slice(from, at))
+        const v = values[template.charCodeAt(at + 1) - 48]
+        const quoted = json ? JSON.stringify(v) : ""
+        parts.push(json ? quoted.slice(1, quoted.length - 1) : v)
+        from = at + 2
+    }
+    parts.push(template.slice(from))
+    return parts.join("")
+}
+
+/** A filled config, and the offset of the next one in the packed text. */
+export interface HaFilled {
+    topic: string
+    payload: string
+    next: number
+}
+
+/** The config starting at offset `at` of the packed text, filled; null past the last one. */
+export function haConfigAt(packed: string, at: number, values: string[]): HaFilled {
+    if (at >= packed.length) return null
+    const cut = packed.indexOf(HA_TOPIC_END, at)
+    const end = packed.indexOf(HA_RECORD_END, cut)
+    return {
+        topic: fillHaTemplate(packed.slice(at, cut), values, false),
+        payload: fillHaTemplate(packed.slice(cut + 1, end), values, true),
+        next: end + 1,
+    }
+}
