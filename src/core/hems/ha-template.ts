@@ -37,19 +37,19 @@ export function haTemplateValues(discoveryPrefix: string, topicPrefix: string, d
 
 /** The template with every placeholder replaced by its value (JSON-escaped when json); values are not scanned again. */
 export function fillHaTemplate(template: string, values: string[], json: boolean): string {
-    const parts: string[] = []
+    let out = ""
     let from = 0
     for (;;) {
         const at = template.indexOf(HA_MARK, from)
-        if (at < 0) break
-        parts.push(template.slice(from, at))
-        const v = values[template.charCodeAt(at + 1) - 48]
-        const quoted = json ? JSON.stringify(v) : ""
-        parts.push(json ? quoted.slice(1, quoted.length - 1) : v)
+        if (at < 0) return out + template.slice(from)
+        let v = values[template.charCodeAt(at + 1) - 48]
+        if (json) {
+            v = JSON.stringify(v)
+            v = v.slice(1, v.length - 1)
+        }
+        out = out + template.slice(from, at) + v
         from = at + 2
     }
-    parts.push(template.slice(from))
-    return parts.join("")
 }
 
 /** A filled config, and the offset of the next one in the packed text. */
