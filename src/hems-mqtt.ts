@@ -22,26 +22,24 @@ import { MqttDecoder } from "./core/hems/mqtt-decoder"
 import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
 import { RateLimit } from "./core/hems/rate-limit"
 import { HaAnnouncer } from "./hems-ha"
-import { linkDoc, oversizeDoc, queuedBytes, rateLimitedDoc } from "./core/hems/link-messages"
+import { linkDoc, oversizeDoc, rateLimitedDoc } from "./core/hems/link-messages"
+import { MqttIn } from "./core/hems/mqtt-decoder"
+import { MqttIntake } from "./hems-mqtt-intake"
 
 const M = DEVS.mqtt
 const H = DEVS.hems
 /** The link's loop: the longest wait for data before it publishes, pings and checks the keep-alive. */
 const LOOP_MS = DEVS.ticks.supervisoryMs
 /**
- * Work the link does before it lets the rest of the firmware run (units: a socket read 1, a decoded
- * packet 4, a command that passes the rate limit 40, a publish round a whole slice; roughly their
- * cost in VM opcodes). It then sleeps 1 ms, which ends the VM's scheduler pass: within one pass the
- * VM only runs fibers that were due when it began (runtime fibers.c), so a protection tick due
- * meanwhile waits for the pass to end. Two receive windows of skipped data (2 x 45 reads of 128
- * bytes) fit one slice, so skipping a long message keeps up with what a pass delivers.
+ * Work the link's loop does before it lets the rest of the firmware run (units: a packet 4, a
+ * command that passes the rate limit 40, a publish round a whole slice; roughly their cost in VM
+ * opcodes). It then sleeps 1 ms, which ends the VM's scheduler pass: within one pass the VM only
+ * runs fibers that were due when it began (runtime fibers.c), so a protection tick due meanwhile
+ * waits for the pass to end.
  */
 const SLICE_UNITS = 96
-const UNITS_READ = 1
 const UNITS_PACKET = 4
 const UNITS_COMMAND = 40
-/** The socket's backlog is summed every this many reads (the sum walks the socket's queue). */
-const BACKLOG_CHECK_READS = 4
 
 export type TopicHandler = (payload: Buffer, retain: boolean) => void
 
@@ -63,8 +61,8 @@ export class HemsMqtt {
     private ha: HaAnnouncer = null
     private statusDirty = true
     private loopCommand = -1 // index in Controller.loops (common/loop-health.ts)
-    private rxBacklogPeakBytes = 0
-    private backlogCloses = 0
+    /** Received packets, decoded as they arrive (hems-mqtt-intake.ts). */
+    private intake: MqttIntake = null
     /** false once the settings say there is no broker. */
     private enabled = true
     connected = false
@@ -146,6 +144,10 @@ export class HemsMqtt {
             this.onConnected(() => ha.restart())
         }
         this.decoder = new MqttDecoder(this.subscribedTopics(), H.maxPayloadBytes)
+        const cmdTopic = this.topics.cmd
+        const link = this
+        // The rate limit applies to a command as it arrives, so the excess never waits on the heap.
+        this.intake = new MqttIntake(this.decoder, M.rxBacklogMaxBytes, (p, now) => p.kind !== "publish" || p.topic !== cmdTopic || p.retain || link.admit(now))
         this.log(`HEMS link on ${s.tls ? "TLS" : "plain TCP"}, topics under ${s.prefix}/`)
         // Loop health: command handling is timed like the ticks (budget: one V2H tick).
         this.loopCommand = this.controller.loops.add("mqtt_command", 0, DEVS.ticks.v2hMs)
@@ -186,6 +188,7 @@ export class HemsMqtt {
         const s = this.settings
         this.sock = await connect({ host: s.host, port: s.port, proto: s.tls ? "tls" : "tcp", timeout: M.connectTimeoutMs })
         this.decoder.reset()
+        this.intake.attach(this.sock)
         this.session.opened(ds.millis())
         await this.write(
             encodeConnect({
@@ -197,20 +200,12 @@ export class HemsMqtt {
             }),
         )
         let nextPumpMs = 0
-        let reads = 0
         for (;;) {
-            const chunk = await this.sock.recv(LOOP_MS)
-            if (chunk === null) {
-                this.session.lastCloseReason = this.decoder.midPacket() ? "closed by the broker mid-packet" : "closed by the broker"
-                throw new Error(this.session.lastCloseReason)
-            }
-            if (chunk) {
-                if (++reads % BACKLOG_CHECK_READS === 0 && this.backlogTooLong(this.sock))
-                    throw new Error(`receive backlog over mqtt.rxBacklogMaxBytes (${M.rxBacklogMaxBytes}): the broker outruns the link`)
-                await this.take(chunk)
-                // Reads come back to back while data waits (a 1 MB message, a flood): a slice at a
-                // time (128K opcodes without yielding also panic the VM).
-                await this.spend(UNITS_READ)
+            const p = await this.intake.next(LOOP_MS)
+            if (p) await this.take(p)
+            else if (this.intake.ended !== null) {
+                if (this.intake.ended.indexOf("closed") === 0) this.session.lastCloseReason = this.intake.ended
+                throw new Error(this.intake.ended)
             }
             const now = ds.millis()
             const t = this.session.tick(now)
@@ -226,33 +221,16 @@ export class HemsMqtt {
         }
     }
 
-    /**
-     * Bytes received but not yet read wait in the socket's queue on the device heap: over
-     * mqtt.rxBacklogMaxBytes the link is closed (bounded heap). Keeps the peak for the status.
-     */
-    private backlogTooLong(sock: Socket): boolean {
-        const bytes = queuedBytes((sock as any).buffers)
-        if (bytes > this.rxBacklogPeakBytes) this.statusDirty = true
-        this.rxBacklogPeakBytes = Math.max(bytes, this.rxBacklogPeakBytes)
-        if (bytes > M.rxBacklogMaxBytes) this.backlogCloses++
-        return bytes > M.rxBacklogMaxBytes
-    }
-
-    /** Decodes one chunk and acts on every packet in it (throws when the connection is to end). */
-    private async take(chunk: Buffer) {
-        this.decoder.push(chunk)
-        for (;;) {
-            const p = this.decoder.next()
-            if (!p) break
-            const a = this.session.handle(p, ds.millis())
-            if (a.ackType) await this.write(encodeAck(a.ackType, a.ackId))
-            if (a.op === "close") throw new Error(a.reason)
-            if (a.op === "up") await this.up()
-            else if (a.op === "message") await this.spend(this.onMessage(a) ? UNITS_COMMAND : 0)
-            else if (a.op === "dropped") this.onDropped(a)
-            // Any packet counts: a read full of tiny packets must not hold the VM either.
-            await this.spend(UNITS_PACKET)
-        }
+    /** Acts on one received packet (throws when the connection is to end). */
+    private async take(p: MqttIn) {
+        const a = this.session.handle(p, ds.millis())
+        if (a.ackType) await this.write(encodeAck(a.ackType, a.ackId))
+        if (a.op === "close") throw new Error(a.reason)
+        if (a.op === "up") await this.up()
+        else if (a.op === "message") await this.spend(this.onMessage(a) ? UNITS_COMMAND : 0)
+        else if (a.op === "dropped") this.onDropped(a)
+        // Any packet counts: a flood of tiny packets must not hold the VM either.
+        await this.spend(UNITS_PACKET)
     }
 
     /** CONNACK accepted: subscribe, ping (the keep-alive check starts), announce. */
@@ -329,8 +307,8 @@ export class HemsMqtt {
             session: this.session.counters,
             decoder: this.decoder.stats,
             commandsLimited: this.limiter.refused,
-            rxBacklogPeakBytes: this.rxBacklogPeakBytes,
-            backlogCloses: this.backlogCloses,
+            rxBacklogPeakBytes: this.intake.peakBytes,
+            rxDropped: this.intake.dropped,
         })
     }
 
@@ -354,22 +332,28 @@ export class HemsMqtt {
         }
     }
 
-    /** A message on `<prefix>/cmd`: rate limit, then Controller.command; the result goes to `<prefix>/event`. True when parsed. */
+    /**
+     * The rate limit, applied to a command as it arrives (so the excess never waits on the heap):
+     * false when it is over the limit (counted; reported once per limiting episode).
+     */
+    private admit(now: number): boolean {
+        const wasLimiting = this.limiter.limiting
+        if (this.limiter.take(now)) return true
+        this.statusDirty = true
+        if (!wasLimiting) {
+            this.log("commands rate-limited")
+            this.queueEvent(rateLimitedDoc(H.commandsPerS, H.commandBurst, now))
+        }
+        return false
+    }
+
+    /** A message on `<prefix>/cmd` (admitted by the rate limit): Controller.command; the result goes to `<prefix>/event`. True when parsed. */
     private onCommand(payload: Buffer, retain: boolean): boolean {
         const now = ds.millis()
         // A retained command is stale by definition; applying it at every (re)connect would also
         // restart the V2H command timeout and defeat the fallback.
         if (retain) {
             this.queueEvent(commandEventDoc("retained command ignored: publish commands with retain off (a stale retained command would restart the command timeout at every reconnect)", now))
-            return false
-        }
-        const wasLimiting = this.limiter.limiting
-        if (!this.limiter.take(now)) {
-            this.statusDirty = true
-            if (!wasLimiting) {
-                this.log("commands rate-limited")
-                this.queueEvent(rateLimitedDoc(H.commandsPerS, H.commandBurst, now))
-            }
             return false
         }
         const loops = this.controller.loops

@@ -116,7 +116,7 @@ describe("link documents", () => {
 
     it("status counters come from the session, the decoder and the limiter", () => {
         const d = new MqttDecoder(["a"], 10)
-        const doc = linkDoc({ session: new MqttSession(cfg).counters, decoder: d.stats, commandsLimited: 3, rxBacklogPeakBytes: 99, backlogCloses: 1 })
-        expect(doc).toMatchObject({ connects: 0, dropped_oversize: 0, commands_limited: 3, rx_backlog_peak_b: 99, backlog_closes: 1 })
+        const doc = linkDoc({ session: new MqttSession(cfg).counters, decoder: d.stats, commandsLimited: 3, rxBacklogPeakBytes: 99, rxDropped: 1 })
+        expect(doc).toMatchObject({ connects: 0, dropped_oversize: 0, commands_limited: 3, rx_backlog_peak_b: 99, rx_dropped: 1 })
     })
 })

@@ -10,10 +10,10 @@ export interface LinkFigures {
     session: MqttLinkCounters
     decoder: MqttDecoderStats
     commandsLimited: number
-    /** Most received bytes waiting in the socket for the firmware at once. */
+    /** Most bytes of received packets waiting for the link's loop at once (mqtt.rxBacklogMaxBytes bounds it). */
     rxBacklogPeakBytes: number
-    /** Connections closed because the backlog passed mqtt.rxBacklogMaxBytes. */
-    backlogCloses: number
+    /** Received packets dropped because that bound was reached. */
+    rxDropped: number
 }
 
 /** The `mqtt` object of `<prefix>/status` and `<prefix>/telemetry`. */
@@ -34,15 +34,8 @@ export function linkDoc(f: LinkFigures): any {
         ignored_topics: d.ignored,
         commands_limited: f.commandsLimited,
         rx_backlog_peak_b: f.rxBacklogPeakBytes,
-        backlog_closes: f.backlogCloses,
+        rx_dropped: f.rxDropped,
     }
-}
-
-/** Bytes in a socket's queue of received buffers (null entries and a missing queue count 0). */
-export function queuedBytes(queue: Buffer[]): number {
-    let bytes = 0
-    if (queue) for (const b of queue) bytes += b ? b.length : 0
-    return bytes
 }
 
 function atS(ms: number): number {
