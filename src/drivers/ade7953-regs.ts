@@ -11,9 +11,14 @@
 // with full-scale inputs on both channels), Table 15 "24-bit registers" (AWATT 0x212, BWATT 0x213,
 // IRMSA 0x21A, IRMSB 0x21B, VRMS 0x21C; powers two's complement), and the power-up note that
 // register 0x120 must be set to 0x0030 after unlocking with 0xAD at 0x0FE.
+//
+// The scale factors depend only on the board file: scripts/gen-boards.ts calls ade7953Setup on
+// Node and writes its numbers into src/config/board-<id>.gen.ts; the device reads them (so the
+// firmware image carries no scale arithmetic).
 import { I2CTransport, beBytes, beUint, signed } from "./i2c-transport"
 
 export const ADE7953_I2C_ADDRESS = 0x38
+/** PGA gain registers; bits [2:0] select gain 1, 2, 4, 8, 16 or 22 (codes 0..5). */
 export const ADE7953_REG_PGA_V = 0x007
 export const ADE7953_REG_PGA_IA = 0x008
 export const ADE7953_REG_PGA_IB = 0x009
@@ -28,14 +33,15 @@ export const ADE7953_REG_IRMSB = 0x21b
 export const ADE7953_REG_VRMS = 0x21c
 export const ADE7953_REG_VERSION = 0x702
 
-/** Full-scale analog input: ±500 mV peak at PGA gain 1, i.e. 0.5/sqrt(2) V RMS for a sine. */
-export const ADE7953_FULL_SCALE_RMS_V = 0.5 / Math.sqrt(2)
+/**
+ * Full-scale analog input: ±500 mV peak at PGA gain 1, i.e. 0.5/sqrt(2) V RMS for a sine. Written
+ * as the number (a constant the compiler inlines; a test checks it equals 0.5 / Math.sqrt(2)).
+ */
+export const ADE7953_FULL_SCALE_RMS_V = 0.35355339059327373
 /** IRMS/VRMS code for a full-scale sine. */
 export const ADE7953_RMS_FULL_SCALE_CODE = 9032007
 /** AWATT/BWATT code with full-scale sines in phase on both channels. */
 export const ADE7953_WATT_FULL_SCALE_CODE = 4862401
-/** PGA gains selectable in PGA_V/PGA_IA/PGA_IB bits [2:0] (codes 0..5). */
-export const ADE7953_PGA_GAINS = [1, 2, 4, 8, 16, 22]
 
 export interface CtChannel {
     /** Current-transformer turns ratio (primary A per secondary A). */
@@ -59,6 +65,11 @@ export interface Ade7953Scale {
     powerWPerLsb: number[]
 }
 
+/** What the driver needs on the device: the address and the scale factors (see ade7953Setup). */
+export interface Ade7953Setup extends Ade7953Scale {
+    address: number
+}
+
 /**
  * Scale factors from the front end (PGA gain 1): RMS codes are linear in the input RMS voltage
  * (9,032,007 at 0.5/sqrt(2) V); a current channel's input is I / ctTurns * burdenOhms; full-scale
@@ -80,6 +91,15 @@ export function ade7953Scale(cfg: Ade7953Config): Ade7953Scale {
     return { voltageVPerLsb: inputVPerLsb * cfg.voltageDividerRatio, currentAPerLsb, powerWPerLsb }
 }
 
+/**
+ * The driver's run-time numbers for a board's outlet meter: its address and ade7953Scale. Called by
+ * scripts/gen-boards.ts at build time (throws on impossible calibration, which fails the build).
+ */
+export function ade7953Setup(cfg: Ade7953Config): Ade7953Setup {
+    const s = ade7953Scale(cfg)
+    return { address: cfg.address, voltageVPerLsb: s.voltageVPerLsb, currentAPerLsb: s.currentAPerLsb, powerWPerLsb: s.powerWPerLsb }
+}
+
 /** I2C write frame: 16-bit register address MSB first, then the value MSB first. */
 export function ade7953WriteFrame(reg: number, value: number, bytes: number): number[] {
     return [...beBytes(reg, 2), ...beBytes(value, bytes)]
@@ -96,21 +116,19 @@ export interface OutletSample {
     voltageV: number
 }
 
+/** The ADE7953 on a transport, with its build-time setup (ade7953Setup). */
 export class Ade7953 {
-    readonly scale: Ade7953Scale
     constructor(
         private readonly bus: I2CTransport,
-        readonly config: Ade7953Config,
-    ) {
-        this.scale = ade7953Scale(config)
-    }
+        readonly setup: Ade7953Setup,
+    ) {}
 
     private async read(reg: number, bytes: number) {
-        return beUint(await this.bus.xfer(this.config.address, beBytes(reg, 2), bytes))
+        return beUint(await this.bus.xfer(this.setup.address, beBytes(reg, 2), bytes))
     }
 
     private async write(reg: number, value: number, bytes: number) {
-        await this.bus.xfer(this.config.address, ade7953WriteFrame(reg, value, bytes), 0)
+        await this.bus.xfer(this.setup.address, ade7953WriteFrame(reg, value, bytes), 0)
     }
 
     /** Power-up settings: unlock, 0x120 = 0x0030, PGA gain 1 on all channels. */
@@ -122,18 +140,17 @@ export class Ade7953 {
         await this.write(ADE7953_REG_PGA_IB, 0, 1)
     }
 
-    /** One reading per outlet (index 0 = channel A = outlet 1); the voltage is shared. */
+    /**
+     * One reading per outlet (index 0 = channel A = outlet 1); the voltage is shared. Channel B's
+     * registers follow channel A's (AWATT + 1 = BWATT, IRMSA + 1 = IRMSB).
+     */
     async readOutlets(): Promise<OutletSample[]> {
-        const s = this.scale
+        const s = this.setup
         const voltageV = (await this.read(ADE7953_REG_VRMS, 3)) * s.voltageVPerLsb
-        const regs = [
-            [ADE7953_REG_AWATT, ADE7953_REG_IRMSA],
-            [ADE7953_REG_BWATT, ADE7953_REG_IRMSB],
-        ]
         const out: OutletSample[] = []
         for (let i = 0; i < 2; i++) {
-            const powerW = ade7953Power24(await this.read(regs[i][0], 3)) * s.powerWPerLsb[i]
-            const currentA = (await this.read(regs[i][1], 3)) * s.currentAPerLsb[i]
+            const powerW = ade7953Power24(await this.read(ADE7953_REG_AWATT + i, 3)) * s.powerWPerLsb[i]
+            const currentA = (await this.read(ADE7953_REG_IRMSA + i, 3)) * s.currentAPerLsb[i]
             out.push({ powerW, currentA, voltageV })
         }
         return out

@@ -1,6 +1,6 @@
 // The I2C transport the chip drivers talk through. Injected, so that the register arithmetic and
 // the drivers' read/convert sequences run on Node against a fake register map (tests/unit), and on
-// the device through @devicescript/i2c (src/drivers/ds-i2c.ts). Bytes are plain number arrays.
+// the device through the runtime's I2C primitive (src/drivers/ds-i2c.ts). Bytes are plain number arrays.
 
 export interface I2CTransport {
     /**

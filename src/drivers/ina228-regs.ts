@@ -9,6 +9,11 @@
 // ground referenced to the pack negative) behind an I2C isolator; VBUS measures the DC link through
 // a resistive divider (the INA228 takes at most 85 V), whose ratio comes from the board file
 // ($charger.dcMonitor.busDividerRatio), as do the shunt resistance and the full-scale current.
+//
+// The words the driver writes depend only on the board file: scripts/gen-boards.ts calls
+// ina228Setup on Node and writes its numbers into src/config/board-<id>.gen.ts; the device reads
+// them (so the firmware image carries no calibration arithmetic). Lookup tables live inside the
+// functions that use them: a module-level array would be built at every start of the device.
 import { I2CTransport, beBytes, beUint, signed } from "./i2c-transport"
 
 export const INA228_REG_CONFIG = 0x00
@@ -29,11 +34,18 @@ export const INA228_DIE_ID = 0x228
 /** VBUS LSB: 195.3125 uV (sec. 7.6.1.6). */
 export const INA228_VBUS_LSB_V = 195.3125e-6
 /** VSHUNT LSB: 312.5 nV with ADCRANGE = 0, 78.125 nV with ADCRANGE = 1 (sec. 7.6.1.5). */
-export const INA228_VSHUNT_LSB_V = [312.5e-9, 78.125e-9]
+export const INA228_VSHUNT_LSB_V = 312.5e-9
+export const INA228_VSHUNT_LSB_V_ADCRANGE1 = 78.125e-9
 /** DIETEMP LSB: 7.8125 m°C (sec. 7.6.1.7). */
 export const INA228_DIETEMP_LSB_C = 7.8125e-3
 /** Shunt full scale: ±163.84 mV (ADCRANGE = 0) or ±40.96 mV (ADCRANGE = 1) (sec. 7.6.1.1). */
-export const INA228_SHUNT_FULL_SCALE_V = [0.16384, 0.04096]
+export const INA228_SHUNT_FULL_SCALE_V = 0.16384
+export const INA228_SHUNT_FULL_SCALE_V_ADCRANGE1 = 0.04096
+/** CONFIG bit 15, RST: a write with it set resets every register (sec. 7.6.1.1). */
+export const INA228_CONFIG_RST = 0x8000
+/** ADC_CONFIG the driver uses: 1052 us conversion time for bus, shunt and temperature, 16 averages. */
+export const INA228_CONV_TIME_USED_US = 1052
+export const INA228_AVERAGES_USED = 16
 
 export interface Ina228Calibration {
     /** 0: ±163.84 mV shunt range, 1: ±40.96 mV (4x finer). */
@@ -52,9 +64,9 @@ export interface Ina228Calibration {
 export function ina228Calibration(shuntOhms: number, maxCurrentA: number): Ina228Calibration {
     if (!(shuntOhms > 0) || !(maxCurrentA > 0)) throw new RangeError("INA228: shuntOhms and maxCurrentA must be > 0")
     const shuntV = shuntOhms * maxCurrentA
-    if (shuntV > INA228_SHUNT_FULL_SCALE_V[0])
+    if (shuntV > INA228_SHUNT_FULL_SCALE_V)
         throw new RangeError("INA228: maxCurrentA * shuntOhms = " + shuntV + " V exceeds the 163.84 mV shunt range")
-    const adcRange = shuntV <= INA228_SHUNT_FULL_SCALE_V[1] ? 1 : 0
+    const adcRange = shuntV <= INA228_SHUNT_FULL_SCALE_V_ADCRANGE1 ? 1 : 0
     const currentLsbA = maxCurrentA / 524288
     const shuntCal = Math.round(13107.2e6 * currentLsbA * shuntOhms * (adcRange === 1 ? 4 : 1))
     // SHUNT_CAL = 25,000 * shunt voltage at I_max (x4 in the 4x finer range) <= 4096: always fits 15 bits.
@@ -64,23 +76,22 @@ export function ina228Calibration(shuntOhms: number, maxCurrentA: number): Ina22
 
 /** CONFIG word (sec. 7.6.1.1): RST bit 15, ADCRANGE bit 4; everything else at reset values. */
 export function ina228ConfigWord(adcRange: number, reset = false): number {
-    return (reset ? 0x8000 : 0) | (adcRange ? 0x10 : 0)
+    return (reset ? INA228_CONFIG_RST : 0) | (adcRange ? 0x10 : 0)
 }
-
-/** Conversion-time codes of ADC_CONFIG (sec. 7.6.1.2): 0 = 50 us ... 7 = 4120 us. */
-export const INA228_CONV_TIME_US = [50, 84, 150, 280, 540, 1052, 2074, 4120]
-/** Averaging codes of ADC_CONFIG: 0 = 1 ... 7 = 1024 samples. */
-export const INA228_AVERAGES = [1, 4, 16, 64, 128, 256, 512, 1024]
 
 /**
  * ADC_CONFIG word (sec. 7.6.1.2): MODE[15:12] = 0xF (continuous bus, shunt and temperature),
  * VBUSCT[11:9], VSHCT[8:6], VTCT[5:3], AVG[2:0]. The reset value is 0xFB68 (1052 us each, AVG 1).
  */
 export function ina228AdcConfigWord(convTimeUs: number, averages: number): number {
-    const ct = INA228_CONV_TIME_US.indexOf(convTimeUs)
-    const avg = INA228_AVERAGES.indexOf(averages)
-    if (ct < 0) throw new RangeError("INA228: conversion time " + convTimeUs + " us is not one of " + INA228_CONV_TIME_US.join(", "))
-    if (avg < 0) throw new RangeError("INA228: averages " + averages + " is not one of " + INA228_AVERAGES.join(", "))
+    /** Conversion-time codes (sec. 7.6.1.2): 0 = 50 us ... 7 = 4120 us. */
+    const convTimesUs = [50, 84, 150, 280, 540, 1052, 2074, 4120]
+    /** Averaging codes: 0 = 1 ... 7 = 1024 samples. */
+    const averageCounts = [1, 4, 16, 64, 128, 256, 512, 1024]
+    const ct = convTimesUs.indexOf(convTimeUs)
+    const avg = averageCounts.indexOf(averages)
+    if (ct < 0) throw new RangeError("INA228: conversion time " + convTimeUs + " us is not one of " + convTimesUs.join(", "))
+    if (avg < 0) throw new RangeError("INA228: averages " + averages + " is not one of " + averageCounts.join(", "))
     return 0xf000 | (ct << 9) | (ct << 6) | (ct << 3) | avg
 }
 
@@ -96,7 +107,7 @@ export function ina228BusVoltageV(raw24: number): number {
 
 /** Shunt voltage, V. */
 export function ina228ShuntVoltageV(raw24: number, adcRange: number): number {
-    return ina228Raw20(raw24) * INA228_VSHUNT_LSB_V[adcRange ? 1 : 0]
+    return ina228Raw20(raw24) * (adcRange ? INA228_VSHUNT_LSB_V_ADCRANGE1 : INA228_VSHUNT_LSB_V)
 }
 
 /** Current (CURRENT register), A: raw * Current_LSB (sec. 8.1.2, eq. 3). */
@@ -134,35 +145,63 @@ export interface DcReading {
     dieTempC: number
 }
 
-/** The INA228 on a transport: identity check, configuration, one reading. */
+/** What the driver needs on the device (see ina228Setup). */
+export interface Ina228Setup {
+    address: number
+    busDividerRatio: number
+    /** CONFIG after the reset: ina228ConfigWord(calibration.adcRange). */
+    configWord: number
+    /** ina228AdcConfigWord(INA228_CONV_TIME_USED_US, INA228_AVERAGES_USED). */
+    adcConfigWord: number
+    /** ina228Calibration(...).shuntCal */
+    shuntCal: number
+    /** ina228Calibration(...).currentLsbA */
+    currentLsbA: number
+}
+
+/**
+ * The driver's run-time numbers for a board's DC monitor: the calibration and the words init writes.
+ * Called by scripts/gen-boards.ts at build time (throws on impossible values, which fails the build).
+ */
+export function ina228Setup(cfg: Ina228Config): Ina228Setup {
+    if (!(cfg.busDividerRatio >= 1)) throw new RangeError("INA228: busDividerRatio must be >= 1")
+    const cal = ina228Calibration(cfg.shuntOhms, cfg.maxCurrentA)
+    return {
+        address: cfg.address,
+        busDividerRatio: cfg.busDividerRatio,
+        configWord: ina228ConfigWord(cal.adcRange),
+        adcConfigWord: ina228AdcConfigWord(INA228_CONV_TIME_USED_US, INA228_AVERAGES_USED),
+        shuntCal: cal.shuntCal,
+        currentLsbA: cal.currentLsbA,
+    }
+}
+
+/** The INA228 on a transport, with its build-time setup (ina228Setup): identity check, configuration, one reading. */
 export class Ina228 {
-    readonly calibration: Ina228Calibration
     constructor(
         private readonly bus: I2CTransport,
-        readonly config: Ina228Config,
-    ) {
-        if (!(config.busDividerRatio >= 1)) throw new RangeError("INA228: busDividerRatio must be >= 1")
-        this.calibration = ina228Calibration(config.shuntOhms, config.maxCurrentA)
-    }
+        readonly setup: Ina228Setup,
+    ) {}
 
     private async read(reg: number, bytes: number) {
-        return beUint(await this.bus.xfer(this.config.address, [reg], bytes))
+        return beUint(await this.bus.xfer(this.setup.address, [reg], bytes))
     }
 
     private async write16(reg: number, value: number) {
-        await this.bus.xfer(this.config.address, [reg, ...beBytes(value, 2)], 0)
+        await this.bus.xfer(this.setup.address, [reg, ...beBytes(value, 2)], 0)
     }
 
-    /** Checks the IDs, resets, writes CONFIG, ADC_CONFIG (1052 us, 16 averages) and SHUNT_CAL. */
+    /** Checks the IDs, resets (CONFIG = RST), writes CONFIG, ADC_CONFIG and SHUNT_CAL. */
     async init() {
+        const s = this.setup
         const mfr = await this.read(INA228_REG_MANUFACTURER_ID, 2)
         const dev = await this.read(INA228_REG_DEVICE_ID, 2)
         if (mfr !== INA228_MANUFACTURER_ID || Math.floor(dev / 16) !== INA228_DIE_ID)
-            throw new Error("INA228 not found at I2C address " + this.config.address + " (ids " + mfr + ", " + dev + ")")
-        await this.write16(INA228_REG_CONFIG, ina228ConfigWord(0, true))
-        await this.write16(INA228_REG_CONFIG, ina228ConfigWord(this.calibration.adcRange))
-        await this.write16(INA228_REG_ADC_CONFIG, ina228AdcConfigWord(1052, 16))
-        await this.write16(INA228_REG_SHUNT_CAL, this.calibration.shuntCal)
+            throw new Error("INA228 not found at I2C address " + s.address + " (ids " + mfr + ", " + dev + ")")
+        await this.write16(INA228_REG_CONFIG, INA228_CONFIG_RST)
+        await this.write16(INA228_REG_CONFIG, s.configWord)
+        await this.write16(INA228_REG_ADC_CONFIG, s.adcConfigWord)
+        await this.write16(INA228_REG_SHUNT_CAL, s.shuntCal)
     }
 
     /**
@@ -170,10 +209,11 @@ export class Ina228 {
      * and would report 0 A; that throws instead (the shell re-initialises the chip).
      */
     async readDc(): Promise<DcReading> {
+        const s = this.setup
         const cal = await this.read(INA228_REG_SHUNT_CAL, 2)
-        if (cal !== this.calibration.shuntCal) throw new Error("INA228: SHUNT_CAL reads " + cal + ", expected " + this.calibration.shuntCal + " (chip reset?)")
-        const voltageV = ina228BusVoltageV(await this.read(INA228_REG_VBUS, 3)) * this.config.busDividerRatio
-        const currentA = ina228CurrentA(await this.read(INA228_REG_CURRENT, 3), this.calibration.currentLsbA)
+        if (cal !== s.shuntCal) throw new Error("INA228: SHUNT_CAL reads " + cal + ", expected " + s.shuntCal + " (chip reset?)")
+        const voltageV = ina228BusVoltageV(await this.read(INA228_REG_VBUS, 3)) * s.busDividerRatio
+        const currentA = ina228CurrentA(await this.read(INA228_REG_CURRENT, 3), s.currentLsbA)
         const dieTempC = ina228DieTempC(await this.read(INA228_REG_DIETEMP, 2))
         return { voltageV, currentA, powerW: voltageV * currentA, dieTempC }
     }

@@ -7,9 +7,11 @@ import {
     ADE7953_REG_IRMSA,
     ADE7953_REG_IRMSB,
     ADE7953_REG_VRMS,
+    ADE7953_FULL_SCALE_RMS_V,
     Ade7953,
     ade7953Power24,
     ade7953Scale,
+    ade7953Setup,
     ade7953WriteFrame,
 } from "../../src/drivers/ade7953-regs"
 import { beBytes, beUint, signed } from "../../src/drivers/i2c-transport"
@@ -22,6 +24,7 @@ import {
     INA228_REG_MANUFACTURER_ID,
     INA228_REG_SHUNT_CAL,
     INA228_REG_VBUS,
+    INA228_CONFIG_RST,
     Ina228,
     ina228AdcConfigWord,
     ina228BusVoltageV,
@@ -30,9 +33,10 @@ import {
     ina228CurrentA,
     ina228DieTempC,
     ina228PowerW,
+    ina228Setup,
     ina228ShuntVoltageV,
 } from "../../src/drivers/ina228-regs"
-import { TMP102_REG_CONFIG, TMP102_REG_TEMPERATURE, Tmp102, tmp102ConfigWord, tmp102TempC } from "../../src/drivers/tmp102-regs"
+import { TMP102_REG_CONFIG, TMP102_REG_TEMPERATURE, Tmp102, tmp102ConfigWord, tmp102Setup, tmp102TempC } from "../../src/drivers/tmp102-regs"
 import { FakeI2C } from "../helpers/fake-i2c"
 
 describe("byte helpers", () => {
@@ -81,7 +85,7 @@ describe("TMP102 (SBOS397 Table 7-2, 12-bit data format)", () => {
     it("reads over I2C: config written, temperature register read", async () => {
         const bus = new FakeI2C()
         bus.set(0x48, [TMP102_REG_TEMPERATURE], [0x19, 0x00]) // 25 °C
-        const t = new Tmp102(bus, 0x48)
+        const t = new Tmp102(bus, tmp102Setup(0x48))
         await t.init()
         expect(bus.writes(0x48)).toEqual([[TMP102_REG_CONFIG, 0x60, 0xa0]])
         expect(await t.readTempC()).toBe(25)
@@ -114,6 +118,21 @@ describe("INA228 (SBOSA20A sec. 7.6 and 8.1.2)", () => {
         expect(() => ina228AdcConfigWord(1000, 1)).toThrow(/conversion time 1000/)
         expect(ina228ConfigWord(1)).toBe(0x0010)
         expect(ina228ConfigWord(0, true)).toBe(0x8000)
+        expect(ina228ConfigWord(0, true)).toBe(INA228_CONFIG_RST) // what init writes first
+    })
+    it("setup: the calibration and the words init writes; a divider below 1:1 is refused", () => {
+        const s = ina228Setup({ address: 0x41, shuntOhms: 0.015, maxCurrentA: 10, busDividerRatio: 2 })
+        const cal = ina228Calibration(0.015, 10)
+        expect(s).toEqual({
+            address: 0x41,
+            busDividerRatio: 2,
+            configWord: ina228ConfigWord(cal.adcRange),
+            adcConfigWord: ina228AdcConfigWord(1052, 16),
+            shuntCal: cal.shuntCal,
+            currentLsbA: cal.currentLsbA,
+        })
+        expect(() => ina228Setup({ address: 0x40, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 0.5 })).toThrow(/busDividerRatio must be >= 1/)
+        expect(() => ina228Setup({ address: 0x40, shuntOhms: 0.01, maxCurrentA: 20, busDividerRatio: 8 })).toThrow(/163.84 mV/)
     })
     it("20-bit results in bits 23:4, two's complement; LSBs 195.3125 uV, 312.5/78.125 nV, 7.8125 m°C", () => {
         expect(ina228BusVoltageV(0x000010)).toBeCloseTo(195.3125e-6, 12)
@@ -133,8 +152,8 @@ describe("INA228 (SBOSA20A sec. 7.6 and 8.1.2)", () => {
         bus.set(addr, [INA228_REG_DEVICE_ID], [0x22, 0x81])
         // 45 V at the pin (230400 LSB), 8:1 divider -> 360 V; -12.5 A (discharge sign negative here)
         bus.set(addr, [INA228_REG_VBUS], beBytes(230400 * 16, 3))
-        const ina = new Ina228(bus, { address: addr, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 8 })
-        const lsb = ina.calibration.currentLsbA
+        const ina = new Ina228(bus, ina228Setup({ address: addr, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 8 }))
+        const lsb = ina.setup.currentLsbA
         bus.set(addr, [INA228_REG_CURRENT], beBytes(((1 << 20) - Math.round(12.5 / lsb)) * 16, 3))
         bus.set(addr, [INA228_REG_DIETEMP], [0x0c, 0x80])
         bus.set(addr, [INA228_REG_SHUNT_CAL], [0x07, 0xd0])
@@ -157,7 +176,7 @@ describe("INA228 (SBOSA20A sec. 7.6 and 8.1.2)", () => {
         bus.set(0x40, [INA228_REG_VBUS], [0, 0, 0])
         bus.set(0x40, [INA228_REG_CURRENT], [0, 0, 0])
         bus.set(0x40, [INA228_REG_DIETEMP], [0, 0])
-        const ina = new Ina228(bus, { address: 0x40, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 8 })
+        const ina = new Ina228(bus, ina228Setup({ address: 0x40, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 8 }))
         await expect(ina.readDc()).rejects.toThrow("INA228: SHUNT_CAL reads 0, expected 2000 (chip reset?)")
     })
 
@@ -165,7 +184,7 @@ describe("INA228 (SBOSA20A sec. 7.6 and 8.1.2)", () => {
         const bus = new FakeI2C()
         bus.set(0x40, [INA228_REG_MANUFACTURER_ID], [0x54, 0x49])
         bus.set(0x40, [INA228_REG_DEVICE_ID], [0x22, 0x61]) // an INA226-class die
-        await expect(new Ina228(bus, { address: 0x40, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 8 }).init()).rejects.toThrow(
+        await expect(new Ina228(bus, ina228Setup({ address: 0x40, shuntOhms: 0.0001, maxCurrentA: 200, busDividerRatio: 8 })).init()).rejects.toThrow(
             /INA228 not found at I2C address 64/,
         )
     })
@@ -183,6 +202,7 @@ describe("ADE7953 (Rev. C: RMS and active power calculation, I2C interface)", ()
     it("full-scale codes map to the front end's full scale", () => {
         const s = ade7953Scale(cfg)
         const fsInputV = 0.5 / Math.SQRT2
+        expect(ADE7953_FULL_SCALE_RMS_V).toBe(0.5 / Math.sqrt(2)) // written as a number in the module
         // VRMS full-scale code 9,032,007 = 0.3536 V at the pin = 353.9 V on the outlet bus
         expect(9032007 * s.voltageVPerLsb).toBeCloseTo(fsInputV * 1001, 9)
         // IRMS full scale: 0.3536 V across 10 ohm = 35.36 mA secondary = 70.7 A primary at 2000:1
@@ -196,6 +216,13 @@ describe("ADE7953 (Rev. C: RMS and active power calculation, I2C interface)", ()
         expect(ade7953Power24(0x4a3201)).toBe(4862465)
         expect(ade7953Power24(0xb5cdff)).toBe(-4862465)
     })
+    it("channel B's registers follow channel A's (the driver reads A + 1)", () => {
+        expect(ADE7953_REG_AWATT + 1).toBe(ADE7953_REG_BWATT)
+        expect(ADE7953_REG_IRMSA + 1).toBe(ADE7953_REG_IRMSB)
+    })
+    it("setup: the address and ade7953Scale's factors", () => {
+        expect(ade7953Setup(cfg)).toEqual({ address: 0x38, ...ade7953Scale(cfg) })
+    })
     it("write frames: 16-bit address then value, MSB first", () => {
         expect(ade7953WriteFrame(0x0fe, 0xad, 1)).toEqual([0x00, 0xfe, 0xad])
         expect(ade7953WriteFrame(0x120, 0x30, 2)).toEqual([0x01, 0x20, 0x00, 0x30])
@@ -207,8 +234,8 @@ describe("ADE7953 (Rev. C: RMS and active power calculation, I2C interface)", ()
     })
     it("init writes the power-up settings; readOutlets gives [power, current, voltage] per outlet", async () => {
         const bus = new FakeI2C()
-        const chip = new Ade7953(bus, cfg)
-        const s = chip.scale
+        const chip = new Ade7953(bus, ade7953Setup(cfg))
+        const s = chip.setup
         const code = (v: number, lsb: number) => beBytes(Math.round(v / lsb), 3)
         bus.set(0x38, beBytes(ADE7953_REG_VRMS, 2), code(100, s.voltageVPerLsb))
         bus.set(0x38, beBytes(ADE7953_REG_AWATT, 2), code(1200, s.powerWPerLsb[0]))
