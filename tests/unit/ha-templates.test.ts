@@ -68,9 +68,13 @@ describe("Home Assistant discovery templates (src/config/ha.gen.ts)", () => {
 
     it("filling never scans a value again, and escapes only in payloads", () => {
         const values = [HA_MARK + "1", 'q"', "id", "", "v"]
-        expect(fillHaTemplate(`a${HA_MARK}0b${HA_MARK}1c${HA_MARK}0`, values, false)).toBe(`a${HA_MARK}1bq"c${HA_MARK}1`)
-        expect(fillHaTemplate(`"${HA_MARK}1"`, values, true)).toBe('"q\\""')
-        expect(fillHaTemplate("no placeholder", values, true)).toBe("no placeholder")
+        const fill = (t: string, json: boolean) => fillHaTemplate(t, 0, t.length, values, json)
+        expect(fill(`a${HA_MARK}0b${HA_MARK}1c${HA_MARK}0`, false)).toBe(`a${HA_MARK}1bq"c${HA_MARK}1`)
+        expect(fill(`"${HA_MARK}1"`, true)).toBe('"q\\""')
+        expect(fill("no placeholder", true)).toBe("no placeholder")
+        // A part of a longer text: placeholders outside [from, to) are left alone.
+        const t = `${HA_MARK}0[x${HA_MARK}2y]${HA_MARK}1`
+        expect(fillHaTemplate(t, 2, t.length - 2, values, false)).toBe("[xidy]")
     })
 
     it("the generator refuses fixed text it cannot keep apart from the placeholders", () => {

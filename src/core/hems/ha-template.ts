@@ -35,19 +35,21 @@ export function haTemplateValues(discoveryPrefix: string, topicPrefix: string, d
     return [discoveryPrefix, topicPrefix, deviceId, haDeviceTag(deviceId), swVersion]
 }
 
-/** The template with every placeholder replaced by its value (JSON-escaped when json); values are not scanned again. */
-export function fillHaTemplate(template: string, values: string[], json: boolean): string {
+/**
+ * The template text[from, to) with every placeholder replaced by its value (JSON-escaped when
+ * json); values are not scanned again. Read in place: the template is never copied.
+ */
+export function fillHaTemplate(text: string, from: number, to: number, values: string[], json: boolean): string {
     let out = ""
-    let from = 0
     for (;;) {
-        const at = template.indexOf(HA_MARK, from)
-        if (at < 0) return out + template.slice(from)
-        let v = values[template.charCodeAt(at + 1) - 48]
+        const at = text.indexOf(HA_MARK, from)
+        if (at < 0 || at >= to) return out + text.slice(from, to)
+        let v = values[text.charCodeAt(at + 1) - 48]
         if (json) {
             v = JSON.stringify(v)
             v = v.slice(1, v.length - 1)
         }
-        out = out + template.slice(from, at) + v
+        out = out + text.slice(from, at) + v
         from = at + 2
     }
 }
@@ -65,8 +67,8 @@ export function haConfigAt(packed: string, at: number, values: string[]): HaFill
     const cut = packed.indexOf(HA_TOPIC_END, at)
     const end = packed.indexOf(HA_RECORD_END, cut)
     return {
-        topic: fillHaTemplate(packed.slice(at, cut), values, false),
-        payload: fillHaTemplate(packed.slice(cut + 1, end), values, true),
+        topic: fillHaTemplate(packed, at, cut, values, false),
+        payload: fillHaTemplate(packed, cut + 1, end, values, true),
         next: end + 1,
     }
 }
