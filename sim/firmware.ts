@@ -3,9 +3,9 @@
 //
 // A scenario may override devs.json (`config`). The firmware reads its ratings and limits from
 // the generated module src/config/devs.gen.ts at build time, so such a scenario runs a VARIANT
-// build: a copy of src/ in its own folder under .devicescript/variants/ whose devs.gen.ts is
-// rendered from the scenario's merged config, compiled by the same compiler. Same code, other
-// numbers — what a charger maker flashing a board with that devs.json would get. Its own folder
+// build: a copy of src/ in its own folder under .devicescript/variants/ whose devs.gen.ts (and
+// ha.gen.ts, the Home Assistant configs) are rendered from the scenario's merged config,
+// compiled by the same compiler. Same code, other numbers — what a charger maker flashing a board with that devs.json would get. Its own folder
 // (own .devicescript/bin) keeps parallel builds from reading each other's output; the
 // repository's own config builds in a private workspace for the same reason.
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
@@ -13,6 +13,7 @@ import { createHash } from "node:crypto"
 import { join } from "node:path"
 import { loadDevsConfig, renderDevsModule, ROOT } from "../scripts/lib/devs-config"
 import { runDevs } from "../scripts/lib/devs-cli"
+import { renderHaModule } from "../scripts/lib/ha-templates"
 import { inWorkspace } from "../scripts/lib/firmware-build"
 
 const builds = new Map<string, Promise<Uint8Array>>()
@@ -45,6 +46,7 @@ async function build(configJson?: string): Promise<Uint8Array> {
         cpSync(join(ROOT, "src"), join(cwd, "src"), { recursive: true })
         cpSync(join(ROOT, "devsconfig.json"), join(cwd, "devsconfig.json"))
         writeFileSync(join(cwd, "src", "config", "devs.gen.ts"), text)
+        writeFileSync(join(cwd, "src", "config", "ha.gen.ts"), renderHaModule(JSON.parse(configJson)))
         for (const d of ["node_modules", "services"]) symlinkSync(join(ROOT, d), join(cwd, d))
     }
     const compile = async (dir: string) => {

@@ -1,30 +1,30 @@
-// Home Assistant discovery, shell side (core: core/hems/ha-discovery.ts). The MQTT link asks
-// next() for one retained message per loop turn while it is connected; restart() (at every
-// connect, and on Home Assistant's birth message: "online" on <discovery prefix>/status, i.e.
-// Home Assistant restarted and lost its configs) starts the sequence again. Each config is built
-// just before it is published, so only one is ever in the heap.
+// Home Assistant discovery, shell side. The configs are defined in core/hems/ha-discovery.ts and
+// rendered at build time into templates (src/config/ha.gen.ts); here they are only filled in
+// with the run-time values (core/hems/ha-template.ts). The MQTT link asks next() for one
+// retained message per loop turn while it is connected; restart() (at every connect, and on
+// Home Assistant's birth message: "online" on <discovery prefix>/status, i.e. Home Assistant
+// restarted and lost its configs) starts the sequence again. Each config is filled just before
+// it is published, so only one is ever in the heap.
 import { BUILD_COMMIT } from "./config/build.gen"
-import { DEVS } from "./config/devs.gen"
-import { HaContext, haBirthTopic, haConfig, haConfigCount } from "./core/hems/ha-discovery"
+import { HA_TEMPLATES } from "./config/ha.gen"
+import { haBirthTopic, haConfigAt, haTemplateValues } from "./core/hems/ha-template"
 import { MqttSettings } from "./core/hems/mqtt-settings"
 
 export class HaAnnouncer {
-    private readonly ctx: HaContext
+    private readonly values: string[]
     readonly birthTopic: string
-    private readonly count: number
-    /** Index of the next config to publish; count when the announcement is complete. */
-    private nextIndex: number
+    /** Offset in HA_TEMPLATES of the next config to publish; its length when the announcement is complete. */
+    private nextAt: number
 
     constructor(settings: MqttSettings, deviceId: string) {
-        this.ctx = { cfg: DEVS, discoveryPrefix: settings.haPrefix, topicPrefix: settings.prefix, deviceId: deviceId, swVersion: BUILD_COMMIT }
+        this.values = haTemplateValues(settings.haPrefix, settings.prefix, deviceId, BUILD_COMMIT)
         this.birthTopic = haBirthTopic(settings.haPrefix)
-        this.count = haConfigCount(DEVS)
-        this.nextIndex = this.count
+        this.nextAt = HA_TEMPLATES.length
     }
 
     /** Announce (again) from the first config. */
     restart() {
-        this.nextIndex = 0
+        this.nextAt = 0
     }
 
     /** A message on the birth topic. Retained copies are ignored: we announce at every connect anyway. */
@@ -34,7 +34,8 @@ export class HaAnnouncer {
 
     /** The next discovery config to publish (retained), or null when none is due. */
     next(): { topic: string; payload: string } {
-        if (this.nextIndex >= this.count) return null
-        return haConfig(this.nextIndex++, this.ctx)
+        const c = haConfigAt(HA_TEMPLATES, this.nextAt, this.values)
+        if (c) this.nextAt = c.next
+        return c
     }
 }

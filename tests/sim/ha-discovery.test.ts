@@ -21,7 +21,8 @@ import { loadScenario } from "../../sim/scenario/load"
 import type { TraceRow } from "../../sim/trace"
 import { settingsFlash } from "../../sim/vm/settings"
 import { DEVS } from "../../src/config/devs.gen"
-import { haConfigCount } from "../../src/core/hems/ha-discovery"
+import { BUILD_COMMIT } from "../../src/config/build.gen"
+import { haConfig, haConfigCount } from "../../src/core/hems/ha-discovery"
 import { mqttTopics } from "../../src/core/hems/mqtt-settings"
 import { expandTilde, haConfigProblems } from "../helpers/ha-schema"
 
@@ -184,6 +185,11 @@ describe("Home Assistant discovery with a real broker, the firmware in the VM in
         expect(dev.ids).toEqual([SIM_DEVICE_ID])
         expect(dev.sw).toMatch(/^([0-9a-f]{12}(-dirty)?|unknown)$/)
         expect(availability).toBe("true")
+    })
+
+    it("they are, byte for byte and in order, the configs the core defines (the firmware fills build-time templates)", () => {
+        const ctx = { cfg: scenario.config, discoveryPrefix: HA, topicPrefix: PREFIX, deviceId: SIM_DEVICE_ID, swVersion: BUILD_COMMIT }
+        expect(firstConfigs.map(c => ({ topic: c.topic, payload: c.text }))).toEqual(Array.from({ length: N }, (_, i) => haConfig(i, ctx)))
     })
 
     it("they are retained: a Home Assistant that starts later finds them on the broker", async () => {

@@ -97,7 +97,7 @@ describe("devs.json validation", () => {
         expect(() => loadDevsConfig(f)).toThrow(/devs\.json is invalid:\n {2}- not valid JSON at line 1, column 3/)
     })
 
-    it("gen-config exits 1 and names the file, key and value; it leaves the generated module alone", () => {
+    it("gen-config exits 1 and names the file, key and value; it leaves the generated modules alone", () => {
         const dir = mkdtempSync(join(tmpdir(), "devs-"))
         const c = shipped()
         c.outlets.budgetPowerW = 0
@@ -105,6 +105,8 @@ describe("devs.json validation", () => {
         writeFileSync(f, JSON.stringify(c))
         const gen = join(ROOT, "src", "config", "devs.gen.ts")
         const before = readFileSync(gen, "utf8")
+        const ha = join(ROOT, "src", "config", "ha.gen.ts")
+        const haBefore = readFileSync(ha, "utf8")
         const res = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "gen-config.ts"), "--config", f], {
             encoding: "utf8",
         })
@@ -112,5 +114,6 @@ describe("devs.json validation", () => {
         expect(res.stderr).toContain(f)
         expect(res.stderr).toContain("/outlets/budgetPowerW = 0: must be > 0")
         expect(readFileSync(gen, "utf8")).toBe(before)
+        expect(readFileSync(ha, "utf8")).toBe(haBefore)
     })
 })

@@ -5,15 +5,20 @@
 // (hems-command.ts): Home Assistant gets no path the HEMS does not have. Nothing here resets a
 // trip or a fault (those stay local: outlet switch, clear-faults action).
 //
-// Built one config at a time (haConfig(index)) so the shell publishes them one by one and never
-// holds more than one in the heap. Each stays within mqtt.homeAssistant.maxConfigBytes (topic +
-// payload; the discovery test checks every one): abbreviated keys, and "~" for the charger's
-// topic prefix (Home Assistant expands a leading or trailing "~" in topic values).
+// THE definition of the configs, but not run on the device: scripts/lib/ha-templates.ts renders
+// them at build time into src/config/ha.gen.ts with the run-time values (prefixes, device id,
+// software version) left open, and the firmware fills those in (ha-template.ts), one config per
+// loop turn. A test holds the filled templates equal to haConfig for many contexts.
+//
+// Each config stays within mqtt.homeAssistant.maxConfigBytes (topic + payload; the discovery
+// test checks every one): abbreviated keys, and "~" for the charger's topic prefix (Home
+// Assistant expands a leading or trailing "~" in topic values).
 //
 // Topic: <discovery prefix>/<component>/<device id>/<object id>/config.
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../../config/devs.gen"
 import { V2H_MODES } from "./command"
+import { haDeviceTag } from "./ha-template"
 
 export type HaConfigInput = Pick<DevsConfig, "v2h" | "socFloor" | "outlets" | "mqtt">
 
@@ -31,11 +36,6 @@ export interface HaContext {
 export interface HaConfig {
     topic: string
     payload: string
-}
-
-/** Home Assistant's birth / last-will topic: "online" there means it (re)started. */
-export function haBirthTopic(discoveryPrefix: string): string {
-    return discoveryPrefix + "/status"
 }
 
 /** Entities not per outlet: 11 sensors, 2 selects, 4 numbers. */
@@ -141,7 +141,7 @@ function device(ctx: HaContext): any {
     const ha = ctx.cfg.mqtt.homeAssistant
     return {
         ids: [ctx.deviceId],
-        name: "V2H charger " + ctx.deviceId.slice(ctx.deviceId.length - 4),
+        name: "V2H charger " + haDeviceTag(ctx.deviceId),
         mdl: ha.model,
         mf: ha.manufacturer,
         sw: ctx.swVersion,
