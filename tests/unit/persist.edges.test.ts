@@ -192,6 +192,14 @@ describe("EnergyCounter edges", () => {
         expect(e.wh).toEqual([20, 20, 30])
     })
 
+    it("integrates over the interval, whatever its length (a quarter hour here)", () => {
+        const e = new EnergyCounter([0, 0, 0])
+        e.add(0, 0, 0)
+        e.add(900_000, 2000, 400) // 0.25 h
+        e.add(1_800_000, -1000, 200)
+        expect(e.wh).toEqual([500, 250, 150])
+    })
+
     it("a first sample at time 0 counts as the start too", () => {
         const e = new EnergyCounter([0, 0, 0])
         e.add(0, 1000, 1000)
