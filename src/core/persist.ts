@@ -139,8 +139,9 @@ export function validatePersisted(raw: any, cfg: PersistConfig): { value: Persis
     for (const k of SETTING_KEYS) {
         const one: any = {}
         one[k] = raw[k]
-        const r = validateCommand(one, cfg)
-        if (r.error) problems.push("stored " + r.error + "; default " + o[k] + " used")
+        // validateCommand skips an absent key: a record without one must not pass as valid.
+        const e = raw[k] === undefined ? k + " = undefined: missing" : validateCommand(one, cfg).error
+        if (e) problems.push("stored " + e + "; default " + o[k] + " used")
         else o[k] = raw[k]
     }
     if (!(out.reserve_pct < out.charge_limit_pct)) {
@@ -267,8 +268,7 @@ export class PersistScheduler {
 export function capture(c: Controller, wh: number[]): Persisted {
     const p = c.protection.status
     const v = c.v2h.status
-    const latched: string[] = []
-    for (let i = 0; i < p.latched.length; i++) latched.push(p.latched[i])
+    const latched: string[] = p.latched.slice(0)
     const log: PersistedFault[] = []
     for (const e of c.v2h.faultLog) log.push({ fault: e.fault, ms: e.atMs, boot: e.boot })
     return {
