@@ -3,21 +3,11 @@
 // clock that steps back, and the write scheduler's intervals. (persist.test.ts has the main cases.)
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
+import { goodRecord } from "../helpers/persist-fixture"
 import { Controller } from "../../src/core/controller"
 import { EnergyCounter, PERSIST_KEY, PERSIST_VERSION, PersistScheduler, capture, defaultPersisted, restore, validatePersisted } from "../../src/core/persist"
 
-const good = () => ({
-    ...defaultPersisted(DEVS),
-    boot: 7,
-    soc_floor_pct: 25,
-    outlet_priority: 2,
-    reserve_pct: 40,
-    charge_limit_pct: 80,
-    latched: ["none", "overload_inverse"],
-    fault: "estop",
-    log: [{ fault: "estop", ms: 1234, boot: 6 }],
-    wh: [100.5, 20, 3],
-})
+const good = goodRecord
 const check = (over: any) => validatePersisted({ ...good(), ...over }, DEVS)
 
 describe("the record of a first boot", () => {

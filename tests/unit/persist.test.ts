@@ -3,22 +3,12 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
+import { goodRecord } from "../helpers/persist-fixture"
 import { Controller } from "../../src/core/controller"
 import { EnergyCounter, PersistScheduler, SETTING_MAX_BYTES, capture, defaultPersisted, joinFromFlash, restore, splitForFlash, validatePersisted } from "../../src/core/persist"
 
 const RUNS = Number(process.env.FC_RUNS ?? 1000)
-const good = () => ({
-    ...defaultPersisted(DEVS),
-    boot: 7,
-    soc_floor_pct: 25,
-    outlet_priority: 2,
-    reserve_pct: 40,
-    charge_limit_pct: 80,
-    latched: ["none", "overload_inverse"],
-    fault: "estop",
-    log: [{ fault: "estop", ms: 1234, boot: 6 }],
-    wh: [100.5, 20, 3],
-})
+const good = goodRecord
 
 describe("validatePersisted", () => {
     it("first boot (nothing stored): defaults, no problem", () => {
