@@ -11,6 +11,7 @@ import { validateCommand, showValue } from "./hems/command"
 import { isFiniteNumber } from "./common/num"
 import type { Controller } from "./controller"
 import { FAULT_CODES, FaultCode, FaultLogEntry, isLatching } from "./v2h/faults"
+import { OUTLET_REASONS } from "./outlets/io"
 
 /** Settings key (at most 13 characters). */
 export const PERSIST_KEY = "charger"
@@ -152,10 +153,13 @@ export function validatePersisted(raw: any, cfg: PersistConfig): { value: Persis
         out.reserve_pct = d.reserve_pct
         out.charge_limit_pct = d.charge_limit_pct
     }
-    let latchOk = Array.isArray(raw.latched) && raw.latched.length === cfg.outlets.count
-    if (latchOk)
-        for (const r of raw.latched) if (typeof r !== "string" || !(r === "none" || r === "shed" || r.indexOf("overload_") === 0)) latchOk = false
-    if (latchOk) out.latched = raw.latched
+    // Outlet by outlet: one unreadable entry must not cost the other outlets their latched trips.
+    if (Array.isArray(raw.latched) && raw.latched.length === cfg.outlets.count)
+        for (let i = 0; i < raw.latched.length; i++) {
+            const r = raw.latched[i]
+            if (r === "none" || ((r === "shed" || (typeof r === "string" && r.indexOf("overload_") === 0)) && OUTLET_REASONS.indexOf(r) >= 0)) out.latched[i] = r
+            else problems.push("stored latched[" + i + "] = " + showValue(r) + ": not a trip reason; outlet " + (i + 1) + " not restored")
+        }
     else problems.push("stored latched = " + showValue(raw.latched) + ": not " + cfg.outlets.count + " trip reasons; none restored")
     if (raw.fault === "none" || (typeof raw.fault === "string" && isLatching(raw.fault))) out.fault = raw.fault
     else problems.push("stored fault = " + showValue(raw.fault) + ": not a latched fault; none restored")

@@ -78,11 +78,23 @@ describe("validatePersisted, field by field", () => {
 
     it("latched: one trip reason per outlet (none, shed or an overload)", () => {
         expect(check({ latched: ["shed", "overload_short"] })).toMatchObject({ problems: [], value: { latched: ["shed", "overload_short"] } })
-        for (const bad of [["none"], ["none", "none", "none"], ["none", 3], ["none", "soc_floor"], "none,none", undefined])
+        for (const bad of [["none"], ["none", "none", "none"], "none,none", undefined])
             expect(check({ latched: bad })).toMatchObject({
                 problems: [`stored latched = ${bad === undefined ? "undefined" : JSON.stringify(bad)}: not 2 trip reasons; none restored`],
                 value: { latched: ["none", "none"] },
             })
+        for (const bad of [3, "soc_floor", "overload_bogus", null])
+            expect(check({ latched: ["none", bad] })).toMatchObject({
+                problems: [`stored latched[1] = ${JSON.stringify(bad)}: not a trip reason; outlet 2 not restored`],
+                value: { latched: ["none", "none"] },
+            })
+    })
+
+    it("latched: an unreadable entry costs only its own outlet, the others keep their trips", () => {
+        expect(check({ latched: ["overload_bogus", "overload_inverse"] })).toMatchObject({
+            problems: ['stored latched[0] = "overload_bogus": not a trip reason; outlet 1 not restored'],
+            value: { latched: ["none", "overload_inverse"] },
+        })
     })
 
     it("fault: none or a latching fault code", () => {

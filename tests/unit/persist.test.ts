@@ -24,7 +24,7 @@ describe("validatePersisted", () => {
         expect(r.problems).toEqual([
             "stored outlet_priority = 3: out of range 1..2; default 1 used",
             "stored reserve_pct = 95: out of range 10..90 %; default 30 used",
-            'stored latched = ["none","melted"]: not 2 trip reasons; none restored',
+            'stored latched[1] = "melted": not a trip reason; outlet 2 not restored',
             "stored wh = [1,-2,3]: not 3 counters >= 0; reset to 0",
         ])
         expect(r.value).toMatchObject({ soc_floor_pct: 25, outlet_priority: 1, reserve_pct: 30, charge_limit_pct: 80, latched: ["none", "none"], fault: "estop", wh: [0, 0, 0] })
