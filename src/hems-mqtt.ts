@@ -18,12 +18,11 @@ import { commandEventDoc, protectionEventDoc, settingRejectedDoc, telemetryDoc, 
 import { ProtectionEvent } from "./core/outlets/io"
 import { V2hEvent } from "./core/v2h/io"
 import { encodeAck, encodeConnect, encodePingreq, encodePublish, encodePublishHeader, encodeSubscribe, DOC_CHUNK_CHARS, jsonChunks } from "./core/hems/mqtt-codec"
-import { MqttDecoder } from "./core/hems/mqtt-decoder"
+import { MqttDecoder, MqttIn } from "./core/hems/mqtt-decoder"
 import { MqttAction, MqttSession } from "./core/hems/mqtt-session"
 import { RateLimit } from "./core/hems/rate-limit"
 import { HaAnnouncer } from "./hems-ha"
 import { linkDoc, oversizeDoc, rateLimitedDoc } from "./core/hems/link-messages"
-import { MqttIn } from "./core/hems/mqtt-decoder"
 import { MqttIntake } from "./hems-mqtt-intake"
 
 const M = DEVS.mqtt
