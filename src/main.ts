@@ -15,6 +15,7 @@ import * as ds from "@devicescript/core"
 import { GridMeter, OutletMeter, TractionBattery, V2HInverter } from "@devicescript/core"
 import { DEVS } from "./config/devs.gen"
 import { OutletReading, ProtectionInput } from "./core/outlets/io"
+import { SUPPLY_CONTACTOR } from "./core/outlets/outlet-writes"
 import { Controller } from "./core/controller"
 import { V2hInput } from "./core/v2h/io"
 import { startChargerControl } from "./control-server"
@@ -142,53 +143,37 @@ estop.binding().subscribe(bound => {
     vin.estopAvailable = !!bound
 })
 
-// Relay state as last written; null = unknown (write on next chance). The inverter's is kept by
-// the core with the order of its writes (controller.inverterWrites).
-const written: boolean[] = relays.map(() => null)
+// What was last written is kept by the core with the order of the writes
+// (controller.outletWrites, controller.inverterWrites); a role that (re)binds gets its state again.
+const outletWrites = controller.outletWrites
 const inverterWrites = controller.inverterWrites
-let supplyWritten: boolean = null
+const relayBound: boolean[] = relays.map(() => false)
 // The power stage's watchdog (docs/power-stage.md) feeds on our commands: the power command goes
 // out at least every powerStage.keepaliveMs, also unchanged.
 let invPowerAtMs = NEVER_MS
-
-// Actuators are written on change, and again whenever their role (re)binds (a server that
-// restarted gets its state again). Not periodically: every register write is a bus round trip,
-// and the runtime queues them, so periodic re-writes delay the ones that matter (measured in the
-// simulator: 60-260 ms per write with a 250 ms re-assert loop).
 relays.forEach((relay, i) => {
     relay.binding().subscribe(() => {
-        written[i] = null
+        outletWrites.forgetRelay(i)
     })
+})
+outletSupply.binding().subscribe(() => {
+    outletWrites.forgetSupply()
 })
 inverter.binding().subscribe(() => {
     inverterWrites.forget()
 })
-outletSupply.binding().subscribe(() => {
-    supplyWritten = null
-})
 
+// The writes the core planned for the last protection tick, in its order.
 async function writeRelays() {
-    const on = protection.status.outletOn
-    const supply = controller.outletSupplyOn
-    // Cut first (the second means acts before anything else is written), restore last.
-    if (!supply && supplyWritten !== false && outletSupply.isBound) {
-        supplyWritten = false
-        await outletSupply.enabled.write(false)
-    }
-    for (let i = 0; i < relays.length; i++) {
-        if (!relays[i].isBound) {
-            written[i] = null
-            continue
+    for (let i = 0; i < relays.length; i++) relayBound[i] = relays[i].isBound
+    const n = controller.planOutletWrites(relayBound, outletSupply.isBound)
+    for (let k = 0; k < n; k++) {
+        const w = outletWrites.writes[k]
+        if (w.outlet === SUPPLY_CONTACTOR) await outletSupply.enabled.write(w.on)
+        else {
+            await relays[w.outlet].enabled.write(w.on)
+            controller.outletRelayWritten(w.outlet, w.on, ds.millis())
         }
-        if (written[i] !== on[i]) {
-            written[i] = on[i]
-            await relays[i].enabled.write(on[i])
-            controller.outletRelayWritten(i, on[i], ds.millis())
-        }
-    }
-    if (supply && supplyWritten !== true && outletSupply.isBound) {
-        supplyWritten = true
-        await outletSupply.enabled.write(true)
     }
 }
 

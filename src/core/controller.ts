@@ -13,7 +13,8 @@
 //  - the restart (stored record -> cores) and when to write the record again, with the energy
 //    counters integrated from fresh readings only;
 //  - the alarm (outlet alarm or a latched V2H fault);
-//  - the inverter writes in a safe order (v2h/inverter-writes.ts).
+//  - the inverter writes in a safe order (v2h/inverter-writes.ts);
+//  - the outlet relay and supply contactor writes in a safe order (outlets/outlet-writes.ts).
 //
 // Pure; DeviceScript subset.
 import type { DevsConfig } from "../config/devs.gen"
@@ -27,6 +28,7 @@ import { InverterWrites } from "./v2h/inverter-writes"
 import { EnergyCounter, Persisted, PersistScheduler, capture, restore, validatePersisted } from "./persist"
 import { LoopHealth } from "./common/loop-health"
 import { OutletSupply } from "./outlets/outlet-supply"
+import { OutletWrites } from "./outlets/outlet-writes"
 
 export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist" | "ticks">
 
@@ -64,11 +66,13 @@ export class Controller {
     /** The firmware's own loops (the shell registers and times them; see common/loop-health.ts). */
     readonly loops: LoopHealth
     /** The inverter register writes to make after each V2H tick, in order. */
-    readonly inverterWrites = new InverterWrites()
+    readonly inverterWrites: InverterWrites
     /** The outlets' second means (the supply contactor), decided every protection tick. */
     readonly outletSupply = new OutletSupply()
     /** The supply contactor command of the last protection tick: true = outlets supplied. */
     outletSupplyOn = false
+    /** The outlet relay and supply contactor writes to make after each protection tick, in order. */
+    readonly outletWrites: OutletWrites
     /** When each outlet's reading was taken (for the supply decision; reused every tick). */
     private readonly outletAtMs: number[] = []
     /** The outlets' e-stop (see tickOutlets / tickV2h). */
@@ -80,6 +84,8 @@ export class Controller {
         this.protection = new OutletProtection(cfg)
         this.v2h = new V2hSupervisor(cfg)
         this.loops = new LoopHealth(cfg.ticks.loopHealthWindowMs)
+        this.inverterWrites = new InverterWrites()
+        this.outletWrites = new OutletWrites(cfg.outlets.count)
     }
 
     /**
@@ -134,6 +140,14 @@ export class Controller {
         this.outletEstop = vin.estop || st.fault === "estop"
         this.inverterWrites.plan(st)
         return st
+    }
+
+    /**
+     * Plans the outlet relay and supply contactor writes for the last protection tick's commands
+     * (in outletWrites), given which of their roles are bound now; returns how many there are.
+     */
+    planOutletWrites(relayBound: boolean[], supplyBound: boolean): number {
+        return this.outletWrites.plan(this.protection.status.outletOn, relayBound, this.outletSupplyOn, supplyBound)
     }
 
     /** The shell wrote outlet i's relay command (the supply judges a weld only from readings after an off write). */
