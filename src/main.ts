@@ -148,9 +148,6 @@ estop.binding().subscribe(bound => {
 const outletWrites = controller.outletWrites
 const inverterWrites = controller.inverterWrites
 const relayBound: boolean[] = relays.map(() => false)
-// The power stage's watchdog (docs/power-stage.md) feeds on our commands: the power command goes
-// out at least every powerStage.keepaliveMs, also unchanged.
-let invPowerAtMs = NEVER_MS
 relays.forEach((relay, i) => {
     relay.binding().subscribe(() => {
         outletWrites.forgetRelay(i)
@@ -187,7 +184,7 @@ async function writeInverter() {
         const w = inverterWrites.writes[k]
         if (w.register === "contactor") await inverter.contactorCommand.write(w.on)
         else if (w.register === "power") {
-            invPowerAtMs = ds.millis()
+            inverterWrites.powerWritten(ds.millis())
             await inverter.powerCommand.write(w.powerW)
         }
         else if (w.register === "island") await inverter.islandEnabled.write(w.on)
@@ -195,9 +192,9 @@ async function writeInverter() {
         else if (w.register === "transfer") await inverter.transferCommand.write(w.on)
         else await inverter.ceaseEnergize.write(w.on)
     }
-    if (ds.millis() - invPowerAtMs >= DEVS.powerStage.keepaliveMs) {
-        invPowerAtMs = ds.millis()
-        await inverter.powerCommand.write(Math.round(v2h.status.commandW))
+    if (inverterWrites.keepaliveDue(ds.millis())) {
+        inverterWrites.powerWritten(ds.millis())
+        await inverter.powerCommand.write(inverterWrites.lastPowerW())
     }
 }
 

@@ -13,7 +13,8 @@
 //  - the restart (stored record -> cores) and when to write the record again, with the energy
 //    counters integrated from fresh readings only;
 //  - the alarm (outlet alarm or a latched V2H fault);
-//  - the inverter writes in a safe order (v2h/inverter-writes.ts);
+//  - the inverter writes in a safe order (v2h/inverter-writes.ts), the power stage's keepalive
+//    with them;
 //  - the outlet relay and supply contactor writes in a safe order (outlets/outlet-writes.ts).
 //
 // Pure; DeviceScript subset.
@@ -30,7 +31,7 @@ import { LoopHealth } from "./common/loop-health"
 import { OutletSupply } from "./outlets/outlet-supply"
 import { OutletWrites } from "./outlets/outlet-writes"
 
-export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist" | "ticks">
+export type ControllerConfig = Pick<DevsConfig, "v2h" | "grid" | "socFloor" | "outlets" | "tripCurve" | "hems" | "persist" | "ticks" | "powerStage">
 
 /** A reading rounded to 1/scale, or null when it is not a finite number. */
 function measured(x: number, scale: number): number {
@@ -84,7 +85,7 @@ export class Controller {
         this.protection = new OutletProtection(cfg)
         this.v2h = new V2hSupervisor(cfg)
         this.loops = new LoopHealth(cfg.ticks.loopHealthWindowMs)
-        this.inverterWrites = new InverterWrites()
+        this.inverterWrites = new InverterWrites(cfg.powerStage.keepaliveMs)
         this.outletWrites = new OutletWrites(cfg.outlets.count)
     }
 

@@ -269,13 +269,13 @@ describe("InverterWrites: which writes, in which order", () => {
     const list = (w: InverterWrites) => w.writes.slice(0, w.count).map(x => (x.register === "power" ? `power=${x.powerW}` : `${x.register}=${x.on}`))
 
     it("everything once at first (unknown state), contactor opening first, grid relay and transfer contact last, conversion released after all", () => {
-        const w = new InverterWrites()
+        const w = new InverterWrites(500)
         w.plan(cmd(0, false, false, true))
         expect(list(w)).toEqual(["contactor=false", "power=0", "island=false", "grid_relay=true", "transfer=false", "cease=false"])
     })
 
     it("cease to energize goes before everything else; its release after everything else", () => {
-        const w = new InverterWrites()
+        const w = new InverterWrites(500)
         w.plan(cmd(800, true, false, true))
         w.plan(cmd(0, false, false, true, false, true))
         expect(list(w)).toEqual(["cease=true", "contactor=false", "power=0"])
@@ -284,11 +284,11 @@ describe("InverterWrites: which writes, in which order", () => {
     })
 
     it("the house back to the grid right after the cease (break-before-make: nothing forms the island), not behind the power and island writes; never before a cease", () => {
-        const w = new InverterWrites()
+        const w = new InverterWrites(500)
         w.plan(cmd(3000, true, true, true, true, false)) // islanded
         w.plan(cmd(0, true, false, true, false, true)) // the grid is back: retransfer
         expect(list(w)).toEqual(["cease=true", "transfer=false", "power=0", "island=false"])
-        const r = new InverterWrites()
+        const r = new InverterWrites(500)
         r.plan(cmd(3000, true, true, true, true, false))
         r.forget()
         r.plan(cmd(100, true, false, true, false, false)) // not ceased: the transfer keeps its place after the grid relay
@@ -296,7 +296,7 @@ describe("InverterWrites: which writes, in which order", () => {
     })
 
     it("only what changed afterwards; nothing when nothing changed", () => {
-        const w = new InverterWrites()
+        const w = new InverterWrites(500)
         w.plan(cmd(0, false, false, true))
         expect(w.plan(cmd(0, false, false, true))).toBe(0)
         expect(w.plan(cmd(1234.4, false, false, true))).toBe(1)
@@ -305,7 +305,7 @@ describe("InverterWrites: which writes, in which order", () => {
     })
 
     it("a closing contactor goes after the power command; an opening one before it", () => {
-        const w = new InverterWrites()
+        const w = new InverterWrites(500)
         w.plan(cmd(0, false, false, true))
         w.plan(cmd(500, true, false, true))
         expect(list(w)).toEqual(["power=500", "contactor=true"])
@@ -316,11 +316,45 @@ describe("InverterWrites: which writes, in which order", () => {
     })
 
     it("forget() writes everything again (the role bound again)", () => {
-        const w = new InverterWrites()
+        const w = new InverterWrites(500)
         w.plan(cmd(100, true, false, true))
         w.forget()
         w.plan(cmd(100, true, false, true))
         expect(list(w)).toEqual(["power=100", "island=false", "contactor=true", "grid_relay=true", "transfer=false", "cease=false"])
+    })
+
+    it("keepalive: the power command is due again keepaliveMs after the shell last began writing one, planned or repeated", () => {
+        const w = new InverterWrites(500)
+        expect(w.keepaliveDue(0)).toBe(true) // nothing written yet
+        w.plan(cmd(800, true, false, true))
+        expect(w.lastPowerW()).toBe(800)
+        w.powerWritten(40) // the planned write began at 40 ms (queued behind others)
+        expect(w.keepaliveDue(539)).toBe(false)
+        expect(w.keepaliveDue(540)).toBe(true)
+        w.powerWritten(540) // the repeat
+        expect(w.keepaliveDue(1039)).toBe(false)
+        // A changed command written meanwhile restarts the count.
+        w.plan(cmd(900.4, true, false, true))
+        w.powerWritten(700)
+        expect(w.lastPowerW()).toBe(900)
+        expect(w.keepaliveDue(1199)).toBe(false)
+        expect(w.keepaliveDue(1200)).toBe(true)
+        // Another period, another limit.
+        const slow = new InverterWrites(2000)
+        slow.powerWritten(0)
+        expect(slow.keepaliveDue(1999)).toBe(false)
+        expect(slow.keepaliveDue(2000)).toBe(true)
+    })
+
+    it("the controller's writes use powerStage.keepaliveMs; forget() leaves no power command to repeat", () => {
+        const { c, pin, vin } = booted()
+        stamp(pin, vin, V_MS)
+        c.tickV2h(vin)
+        c.inverterWrites.powerWritten(V_MS)
+        expect(c.inverterWrites.keepaliveDue(V_MS + DEVS.powerStage.keepaliveMs - 1)).toBe(false)
+        expect(c.inverterWrites.keepaliveDue(V_MS + DEVS.powerStage.keepaliveMs)).toBe(true)
+        c.inverterWrites.forget()
+        expect(c.inverterWrites.lastPowerW()).toBe(null)
     })
 
     it("the controller plans them at each V2H tick", () => {

@@ -14,6 +14,10 @@
 //   3. a CLOSING contactor after the power command (the inverter never closes onto a stale one);
 //   4. the grid relay, then the house's transfer contact;
 //   5. conversion RELEASED (cease off) last, once the power command it will follow is written.
+// And the keepalive: the power stage's watchdog (docs/power-stage.md) feeds on the power
+// command and ceases conversion when it starves, so once powerStage.keepaliveMs has passed since
+// the shell last began writing one, the unchanged command goes out again (after the planned
+// writes, which may have written it already).
 //
 // Pure, allocation-free per plan (the write list is reused); DeviceScript subset.
 
@@ -48,8 +52,11 @@ export class InverterWrites {
     private gridRelay: boolean = null
     private transfer: boolean = null
     private cease: boolean = null
+    /** When the shell last began writing the power command, ms. */
+    private powerAtMs = -1e12
 
-    constructor() {
+    /** keepaliveMs: the power command goes out at least this often (powerStage.keepaliveMs). */
+    constructor(private readonly keepaliveMs: number) {
         for (let i = 0; i < 6; i++) this.writes.push({ register: "power", on: false, powerW: 0 })
     }
 
@@ -107,6 +114,24 @@ export class InverterWrites {
             this.add("cease", false, 0)
         }
         return this.count
+    }
+
+    /** The shell begins writing the power command at atMs (a planned write or a keepalive). */
+    powerWritten(atMs: number) {
+        this.powerAtMs = atMs
+    }
+
+    /**
+     * After the planned writes: true when the power command is due again at nowMs (keepaliveMs
+     * since the shell last began writing one); the shell then writes `lastPowerW()`.
+     */
+    keepaliveDue(nowMs: number): boolean {
+        return nowMs - this.powerAtMs >= this.keepaliveMs
+    }
+
+    /** The power command as last planned (W, whole watts; null before the first plan or after forget()). */
+    lastPowerW(): number {
+        return this.powerW
     }
 
     private add(register: InverterRegister, on: boolean, powerW: number) {
