@@ -38,6 +38,8 @@ export class Gateway {
     private udp: UdpEndpoint | null = null
     private lastCommand: any = null
     private heardAtMs = -Infinity
+    /** A status has shown lastCommand followed since it was accepted. */
+    private confirmed = false
     private refreshTimer: NodeJS.Timeout | null = null
 
     constructor(private readonly o: GatewayOptions) {
@@ -52,12 +54,18 @@ export class Gateway {
                 log: o.log,
             },
         )
-        this.link.on("change", () => this.node.statusChanged())
+        this.link.on("change", () => {
+            this.node.statusChanged()
+            if (this.lastCommand && !this.confirmed && this.stillFollowed(this.lastCommand)) this.confirmed = true
+        })
     }
 
     private async command(cmd: any): Promise<CommandResult> {
         const r = await this.link.command(cmd)
-        if (r.ok) this.lastCommand = cmd
+        if (r.ok) {
+            this.lastCommand = cmd
+            this.confirmed = false
+        }
         return r
     }
 
@@ -72,6 +80,11 @@ export class Gateway {
     private async refresh() {
         const cmd = this.lastCommand
         if (!cmd || !this.link.view().online) return
+        // Until a status shows the command followed, the charger's status may still be the one
+        // from before it (the firmware shows a command after its next tick and publish): no
+        // verdict and no repeat yet. Judged on that older status, the command was dropped for good.
+        if (!this.confirmed && !this.stillFollowed(cmd)) return
+        this.confirmed = true
         if (!this.stillFollowed(cmd)) {
             this.lastCommand = null // the firmware fell back, or another HEMS took over
             return

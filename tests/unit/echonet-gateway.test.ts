@@ -34,6 +34,8 @@ let tid = 100
 
 /** The mode and setpoint the stand-in firmware follows (the real one shows them after its next tick). */
 let current: any = { mode: "idle", setpoint_w: 0 }
+/** How long after a command the stand-in firmware publishes the status that shows it (ms). */
+let statusDelayMs = 0
 // QoS 1: aedes 1.2.0 was seen not to forward a second QoS 0 retained publish on a topic to a
 // live subscriber (the firmware's statuses are QoS 0; the end-to-end test shows them arriving).
 const publishStatus = () => fw.publish(`${PREFIX}/status`, JSON.stringify({ ...chargerStatus(), ...current }), { retain: true, qos: 1 })
@@ -76,7 +78,10 @@ beforeAll(async () => {
             current = { mode: c.mode ?? current.mode, setpoint_w: c.setpoint_w ?? (c.mode ? 0 : current.setpoint_w) }
         }
         commands.push({ at: Date.now(), cmd: JSON.parse(payload.toString()) })
-        publishStatus()
+        const shown = { ...current }
+        const show = () => fw.publish(`${PREFIX}/status`, JSON.stringify({ ...chargerStatus(), ...shown }), { retain: true, qos: 1 })
+        if (statusDelayMs > 0) setTimeout(show, statusDelayMs)
+        else show()
         fw.publish(`${PREFIX}/event`, JSON.stringify(commandEventDoc(r.error, 1000, r.id)))
     })
     publishStatus()
@@ -127,12 +132,13 @@ describe("the gateway on loopback", () => {
 
     it("refresh: repeated while the controller polls, not after it went quiet", async () => {
         const from = Date.now()
-        for (let i = 0; i < 8; i++) {
+        const since = () => commands.filter(c => c.at >= from)
+        // One refresh per 250 ms while polled; polled until four came (at most 8 s: a loaded machine).
+        for (let i = 0; i < 40 && since().length < 4; i++) {
             await poll()
             await sleep(200)
         }
-        const whilePolling = commands.filter(c => c.at >= from).length
-        expect(whilePolling).toBeGreaterThanOrEqual(4) // ~1.6 s at one per 250 ms
+        expect(since().length).toBeGreaterThanOrEqual(4)
         expect(commands.filter(c => c.at >= from).every(c => c.cmd.mode === "setpoint" && c.cmd.setpoint_w === 3000)).toBe(true)
         await sleep(1500) // the controller is quiet for longer than controllerSilenceMs
         const quietFrom = Date.now()
@@ -150,5 +156,29 @@ describe("the gateway on loopback", () => {
         }
         expect(commands.filter(c => c.at >= from)).toEqual([])
         expect(current.mode).toBe("idle")
+    })
+
+    it("a refresh due before the charger's status shows a new command neither drops nor repeats it: it waits for that status", async () => {
+        statusDelayMs = 700 // the firmware shows a command after its next tick and publish
+        try {
+            const r = await request(ESV.SetC, [
+                { epc: 0xda, edt: Uint8Array.of(0x43) },
+                { epc: 0xec, edt: Uint8Array.of(0, 0, 0x07, 0xd0) },
+            ])
+            expect(r.esv).toBe(ESV.Set_Res)
+            const acceptedAt = Date.now()
+            const refreshes = () => commands.filter(c => c.at > acceptedAt && c.cmd.setpoint_w === 2000)
+            // Polled (the controller is there) for up to 8 s, until two refreshes came.
+            for (let i = 0; i < 40 && refreshes().length < 2; i++) {
+                await poll()
+                await sleep(200)
+            }
+            // Refreshes at 250 ms fell due while the status still said "idle"; judged on it, the
+            // command was dropped for good and never repeated.
+            expect(refreshes().length).toBeGreaterThanOrEqual(2)
+            expect(refreshes()[0].at - acceptedAt).toBeGreaterThanOrEqual(600) // none before the status showed it
+        } finally {
+            statusDelayMs = 0
+        }
     })
 })
