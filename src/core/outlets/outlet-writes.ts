@@ -25,13 +25,12 @@ export class OutletWrites {
     /** The writes of the last plan(), in order: entries 0 .. count-1. */
     readonly writes: OutletWrite[] = []
     count = 0
-    // As last written; null = unknown (written at the next plan).
+    // As last written; null or absent = unknown (written at the next plan).
     private readonly relay: boolean[] = []
     private supply: boolean = null
 
     /** outletCount: the configured outlets (outlets.count); plans take one command per outlet. */
     constructor(outletCount: number) {
-        for (let i = 0; i < outletCount; i++) this.relay.push(null)
         for (let i = 0; i < outletCount + 1; i++) this.writes.push({ outlet: 0, on: false })
     }
 
