@@ -103,6 +103,7 @@ describe("user and password", () => {
     it("refuse a value that is not a text, by type", () => {
         expect(resolve({ mqttUser: 7 }).problems).toEqual(["setting mqttUser: a number: must be a text; using no user name"])
         expect(resolve({ mqttUser: "u", mqttPass: false }).problems).toEqual(["setting mqttPass: a boolean: must be a text; using no password"])
+        expect(resolve({ mqttUser: "u", mqttPass: { p: 1 } }).problems).toEqual(["setting mqttPass: an object: must be a text; using no password"])
     })
 
     it("a password needs a user name; an empty one does not", () => {

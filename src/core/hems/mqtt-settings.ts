@@ -120,7 +120,8 @@ function describePrivate(v: any): string {
     if (typeof v === "string") return `a text of ${v.length} characters`
     if (v === null) return "null"
     if (Array.isArray(v)) return "an array"
-    return "a " + typeof v
+    const t = typeof v
+    return (t === "object" ? "an " : "a ") + t
 }
 
 function isWhole(v: any): boolean {
