@@ -138,6 +138,15 @@ describe("MQTT decoder: topics", () => {
 })
 
 describe("MQTT decoder: payloads", () => {
+    it("a message cut in two at every byte, or fed a byte at a time: the payload whole, byte for byte", () => {
+        const payload = Buffer.from('{"mode":"setpoint","setpoint_w":-3700}')
+        const p = gen({ cmd: "publish", topic: "a", payload, qos: 1, messageId: 77 })
+        const want = [{ kind: "publish", topic: "a", payload, qos: 1, retain: false, dup: false, packetId: 77 }]
+        for (let k = 1; k < p.length; k++) expect(decode(new MqttDecoder(["a"], 512), p.subarray(0, k), p.subarray(k))).toEqual(want)
+        const bytes = Array.from(p, b => Buffer.from([b]))
+        expect(decode(new MqttDecoder(["a"], 512), ...bytes)).toEqual(want)
+    })
+
     it("an empty payload on our topic is a message, handed out at once (not when the next chunk comes)", () => {
         const d = new MqttDecoder(["a"], 512)
         expect(decode(d, Buffer.from([0x31, 0x03, 0x00, 0x01, 0x61]))).toEqual([{ kind: "publish", topic: "a", payload: Buffer.alloc(0), qos: 0, retain: true, dup: false, packetId: 0 }])
