@@ -120,3 +120,29 @@ describe("link documents", () => {
         expect(doc).toMatchObject({ connects: 0, dropped_oversize: 0, commands_limited: 3, rx_backlog_peak_b: 99, rx_dropped: 1 })
     })
 })
+
+describe("MQTT session: when the reconnect backoff restarts", () => {
+    it("once after a session that proved itself; not again for attempts that fail before a new session opens", () => {
+        const s = upSession(0)
+        s.pinged(0)
+        s.handle({ kind: "pingresp" }, 50)
+        // The link drops: the backoff restarts.
+        expect(s.ended()).toBe(true)
+        // The broker is gone: each connect fails before opened(); the backoff must keep growing.
+        expect(s.ended()).toBe(false)
+        expect(s.ended()).toBe(false)
+    })
+
+    it("never for a session that did not prove itself (refused, or no PINGRESP), nor before the first connection", () => {
+        const fresh = new MqttSession(cfg)
+        expect(fresh.ended()).toBe(false)
+        const refused = new MqttSession(cfg)
+        refused.opened(0)
+        refused.handle({ kind: "connack", code: 5 }, 0)
+        expect(refused.ended()).toBe(false)
+        const silent = upSession(0)
+        silent.pinged(0)
+        expect(silent.tick(6001)).toMatch(/dead link/)
+        expect(silent.ended()).toBe(false)
+    })
+})
