@@ -138,13 +138,22 @@ describe("MQTT decoder: topics", () => {
 })
 
 describe("MQTT decoder: payloads", () => {
-    it("a message cut in two at every byte, or fed a byte at a time: the payload whole, byte for byte", () => {
+    it("messages cut in two at every byte (topic, identifier, payload, a skipped one), or fed a byte at a time: each whole", () => {
+        const topic = "charger/x/cmd"
         const payload = Buffer.from('{"mode":"setpoint","setpoint_w":-3700}')
-        const p = gen({ cmd: "publish", topic: "a", payload, qos: 1, messageId: 77 })
-        const want = [{ kind: "publish", topic: "a", payload, qos: 1, retain: false, dup: false, packetId: 77 }]
-        for (let k = 1; k < p.length; k++) expect(decode(new MqttDecoder(["a"], 512), p.subarray(0, k), p.subarray(k))).toEqual(want)
-        const bytes = Array.from(p, b => Buffer.from([b]))
-        expect(decode(new MqttDecoder(["a"], 512), ...bytes)).toEqual(want)
+        const stream = Buffer.concat([
+            gen({ cmd: "publish", topic, payload, qos: 1, messageId: 77 }),
+            gen({ cmd: "publish", topic: "charger/y/cmd", payload: Buffer.from("not ours"), qos: 0 }),
+            gen({ cmd: "pingresp" }),
+        ])
+        const want = [
+            { kind: "publish", topic, payload, qos: 1, retain: false, dup: false, packetId: 77 },
+            { kind: "ignored", sizeBytes: 2 + 13 + 8, qos: 0, retain: false, dup: false, packetId: 0 },
+            { kind: "pingresp" },
+        ]
+        for (let k = 1; k < stream.length; k++) expect(decode(new MqttDecoder([topic], 512), stream.subarray(0, k), stream.subarray(k))).toEqual(want)
+        const bytes = Array.from(stream, b => Buffer.from([b]))
+        expect(decode(new MqttDecoder([topic], 512), ...bytes)).toEqual(want)
     })
 
     it("an empty payload on our topic is a message, handed out at once (not when the next chunk comes)", () => {
