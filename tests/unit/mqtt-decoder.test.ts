@@ -82,6 +82,12 @@ describe("MQTT decoder: control packets", () => {
         expect(decode(new MqttDecoder(["t"], 512), stream)).toEqual(expected)
     })
 
+    it("CONNACK: the session-present flag either way, and the return code", () => {
+        const d = new MqttDecoder(["t"], 512)
+        expect(decode(d, Buffer.from([0x20, 0x02, 0x00, 0x00]))).toEqual([{ kind: "connack", sessionPresent: false, code: 0 }])
+        expect(decode(d, Buffer.from([0x20, 0x02, 0x01, 0x05]))).toEqual([{ kind: "connack", sessionPresent: true, code: 5 }])
+    })
+
     it("cut in two at every byte (the rest and the following packets in the second chunk): the same packets", () => {
         for (let k = 1; k < stream.length; k++) {
             const d = new MqttDecoder(["t"], 512)
@@ -142,18 +148,27 @@ describe("MQTT decoder: payloads", () => {
         const topic = "charger/x/cmd"
         const payload = Buffer.from('{"mode":"setpoint","setpoint_w":-3700}')
         const stream = Buffer.concat([
-            gen({ cmd: "publish", topic, payload, qos: 1, messageId: 77 }),
+            gen({ cmd: "publish", topic, payload, qos: 1, messageId: 0x1234 }),
             gen({ cmd: "publish", topic: "charger/y/cmd", payload: Buffer.from("not ours"), qos: 0 }),
             gen({ cmd: "pingresp" }),
         ])
         const want = [
-            { kind: "publish", topic, payload, qos: 1, retain: false, dup: false, packetId: 77 },
+            { kind: "publish", topic, payload, qos: 1, retain: false, dup: false, packetId: 0x1234 },
             { kind: "ignored", sizeBytes: 2 + 13 + 8, qos: 0, retain: false, dup: false, packetId: 0 },
             { kind: "pingresp" },
         ]
         for (let k = 1; k < stream.length; k++) expect(decode(new MqttDecoder([topic], 512), stream.subarray(0, k), stream.subarray(k))).toEqual(want)
         const bytes = Array.from(stream, b => Buffer.from([b]))
         expect(decode(new MqttDecoder([topic], 512), ...bytes)).toEqual(want)
+    })
+
+    it("a payload of exactly maxPayloadBytes is a message; one byte more is dropped, reported with its size", () => {
+        const d = new MqttDecoder(["a"], 64)
+        const got = decode(d, gen({ cmd: "publish", topic: "a", payload: Buffer.alloc(64, 0x31), qos: 0 }), gen({ cmd: "publish", topic: "a", payload: Buffer.alloc(65, 0x31), qos: 0 }))
+        expect(got.map(p => [p.kind, p.payload?.length, p.sizeBytes])).toEqual([
+            ["publish", 64, undefined],
+            ["dropped", undefined, 65],
+        ])
     })
 
     it("an empty payload on our topic is a message, handed out at once (not when the next chunk comes)", () => {
