@@ -159,8 +159,9 @@ export class HemsMqtt {
             this.connected = false
             await this.closeSocket()
             // The backoff restarts only after a session proved itself (a PINGRESP): a broker that
-            // accepts and then misbehaves, or refuses our credentials, is retried ever more slowly.
-            if (this.session.proven) this.backoff.reset()
+            // accepts and then misbehaves, or refuses our credentials, is retried ever more slowly;
+            // so is a broker that goes away after a good session (the restart happens once).
+            if (this.session.ended()) this.backoff.reset()
             const delayMs = this.backoff.nextDelayMs(Math.random())
             this.log(`broker unreachable or lost; next attempt in ${delayMs} ms`)
             await ds.sleep(delayMs)

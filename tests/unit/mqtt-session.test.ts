@@ -120,3 +120,101 @@ describe("link documents", () => {
         expect(doc).toMatchObject({ connects: 0, dropped_oversize: 0, commands_limited: 3, rx_backlog_peak_b: 99, rx_dropped: 1 })
     })
 })
+
+describe("MQTT session: when the reconnect backoff restarts", () => {
+    it("once after a session that proved itself; not again for attempts that fail before a new session opens", () => {
+        const s = upSession(0)
+        s.pinged(0)
+        s.handle({ kind: "pingresp" }, 50)
+        // The link drops: the backoff restarts.
+        expect(s.ended()).toBe(true)
+        // The broker is gone: each connect fails before opened(); the backoff must keep growing.
+        expect(s.ended()).toBe(false)
+        expect(s.ended()).toBe(false)
+    })
+
+    it("never for a session that did not prove itself (refused, or no PINGRESP), nor before the first connection", () => {
+        const fresh = new MqttSession(cfg)
+        expect(fresh.ended()).toBe(false)
+        const refused = new MqttSession(cfg)
+        refused.opened(0)
+        refused.handle({ kind: "connack", code: 5 }, 0)
+        expect(refused.ended()).toBe(false)
+        const silent = upSession(0)
+        silent.pinged(0)
+        expect(silent.tick(6001)).toMatch(/dead link/)
+        expect(silent.ended()).toBe(false)
+    })
+})
+
+describe("MQTT session: keep-alive and counters at the edges", () => {
+    it("a healthy link that answers every ping at once is never closed (a minute of ticks)", () => {
+        const s = upSession(0)
+        let pings = 0
+        for (let t = 0; t <= 60_000; t += 100) {
+            const r = s.tick(t)
+            if (r === "ping") {
+                s.pinged(t)
+                pings++
+                expect(s.handle({ kind: "pingresp" }, t + 20).op).toBe("")
+            } else expect(r).toBe("")
+        }
+        // At once, then every 4 s (2/3 of 6 s).
+        expect(pings).toBe(16)
+        expect(s.counters.keepAliveTimeouts).toBe(0)
+    })
+
+    it("a first ping at clock 0 left unanswered: no second ping while it waits, a dead link after the keep-alive", () => {
+        const s = upSession(0)
+        expect(s.tick(0)).toBe("ping")
+        s.pinged(0)
+        expect(s.tick(4000)).toBe("")
+        expect(s.tick(6000)).toBe("")
+        expect(s.tick(6001)).toMatch(/dead link/)
+    })
+
+    it("another PINGREQ written while one is unanswered does not push the deadline back", () => {
+        for (const first of [0, 500]) {
+            const s = upSession(0)
+            s.pinged(first)
+            s.pinged(first + 3000)
+            expect(s.tick(first + 6000)).toBe("")
+            expect(s.tick(first + 6001)).toMatch(/dead link/)
+        }
+    })
+
+    it("a reconnect starts over: not proven, not up, no ping outstanding from before", () => {
+        const s = upSession(0)
+        s.pinged(0)
+        s.handle({ kind: "pingresp" }, 10)
+        expect(s.ended()).toBe(true)
+        s.opened(20_000)
+        expect(s.isUp()).toBe(false)
+        expect(s.handle({ kind: "connack", code: 0 }, 20_000).op).toBe("up")
+        s.pinged(20_000)
+        // Refused the next time round: this session never proved itself.
+        s.opened(30_000)
+        expect(s.handle({ kind: "connack", code: 5 }, 30_000).op).toBe("close")
+        expect(s.ended()).toBe(false)
+    })
+
+    it("counts accepted connections, packets before CONNACK, and refused subscriptions (0x80 only)", () => {
+        const s = new MqttSession(cfg)
+        s.opened(0)
+        expect(s.handle({ kind: "pingresp" }, 0)).toEqual({ op: "close", reason: "protocol error: pingresp before CONNACK" })
+        s.opened(100)
+        s.handle({ kind: "connack", code: 0 }, 100)
+        expect(s.handle({ kind: "suback", packetId: 1, codes: [0, 0x80, 1, 2, 0x80] }, 100)).toEqual({ op: "" })
+        s.opened(200)
+        s.handle({ kind: "connack", code: 0 }, 200)
+        expect(s.handle({ kind: "suback", packetId: 1, codes: [0] }, 200)).toEqual({ op: "" })
+        expect(s.counters).toMatchObject({ connects: 2, protocolErrors: 1, subscribeRefused: 2 })
+    })
+
+    it("acks of our own packets and UNSUBACK after CONNACK change nothing and answer nothing", () => {
+        const s = upSession()
+        for (const kind of ["puback", "pubrec", "pubcomp", "unsuback"] as const) expect(s.handle({ kind, packetId: 4 }, 0)).toEqual({ op: "" })
+        expect(s.counters.qosAnswered).toBe(0)
+        expect(s.isUp()).toBe(true)
+    })
+})

@@ -79,6 +79,17 @@ export class MqttSession {
         return this.up
     }
 
+    /**
+     * The connection ended, or an attempt failed before opened(): true when the backoff may
+     * restart, i.e. the session that ended proved itself (a PINGRESP). Once only: the attempts
+     * that fail after it (a broker gone, before any new session) keep the backoff growing.
+     */
+    ended(): boolean {
+        const p = this.proven
+        this.proven = false
+        return p
+    }
+
     /** A PINGREQ was written. */
     pinged(nowMs: number) {
         if (this.pingSentAtMs < 0) this.pingSentAtMs = nowMs
