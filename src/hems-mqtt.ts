@@ -203,10 +203,7 @@ export class HemsMqtt {
         for (;;) {
             const p = await this.intake.next(LOOP_MS)
             if (p) await this.take(p)
-            else if (this.intake.ended !== null) {
-                if (this.intake.ended.indexOf("closed") === 0) this.session.lastCloseReason = this.intake.ended
-                throw new Error(this.intake.ended)
-            }
+            else if (this.intake.ended !== null) throw new Error(this.intake.ended)
             const now = ds.millis()
             const t = this.session.tick(now)
             if (t === "ping") {

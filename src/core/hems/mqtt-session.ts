@@ -58,7 +58,6 @@ export class MqttSession {
     private lastPingAtMs = 0
     /** A PINGRESP came in this session (the session works end to end). */
     proven = false
-    lastCloseReason = ""
     readonly counters: MqttLinkCounters = { connects: 0, refused: 0, protocolErrors: 0, keepAliveTimeouts: 0, duplicateConnacks: 0, qosAnswered: 0, subscribeRefused: 0 }
 
     constructor(private readonly cfg: MqttSessionConfig) {}
@@ -102,24 +101,18 @@ export class MqttSession {
      */
     tick(nowMs: number): string {
         if (!this.up) {
-            if (nowMs - this.openedAtMs > this.cfg.connectTimeoutMs) return this.closing("no CONNACK within " + this.cfg.connectTimeoutMs + " ms")
+            if (nowMs - this.openedAtMs > this.cfg.connectTimeoutMs) return "no CONNACK within " + this.cfg.connectTimeoutMs + " ms"
             return ""
         }
         if (this.pingSentAtMs >= 0 && nowMs - this.pingSentAtMs > this.cfg.keepAliveS * 1000) {
             this.counters.keepAliveTimeouts++
-            return this.closing("no PINGRESP within the keep-alive (" + this.cfg.keepAliveS + " s): dead link")
+            return "no PINGRESP within the keep-alive (" + this.cfg.keepAliveS + " s): dead link"
         }
         if (this.pingSentAtMs < 0 && nowMs - this.lastPingAtMs >= this.pingIntervalMs()) return "ping"
         return ""
     }
 
-    private closing(reason: string): string {
-        this.lastCloseReason = reason
-        return reason
-    }
-
     private close(reason: string): MqttAction {
-        this.closing(reason)
         return { op: "close", reason: reason }
     }
 
