@@ -590,3 +590,77 @@ describe("SoC floor: more edges", () => {
         expect(loop.core.status.socState).toBe("ok")
     })
 })
+
+// Written against the survivors of the measured run (hand check of each mutant, not re-measured).
+describe("after the measured run", () => {
+    it("an OFF one tick shorter than resetMinOffMs is refused: the OFF time starts at the first tick that sees OFF", () => {
+        const loop = settledLoop()
+        loop.demandW[0] = 3 * BUDGET_W
+        loop.tick()
+        loop.demandW[0] = 0
+        loop.cycleSwitch(5_000 - TICK_MS) // OFF seen at 20 ms, ON seen 4,980 ms later
+        expect(loop.core.status.latched[0]).toBe("overload_instant")
+        expect(loop.events.map(e => e.kind)).toEqual(["trip", "reset_refused"])
+    })
+
+    it("an outlet whose relay does not open (its meter still reads the load) does not get the other cut at exactly the budget", () => {
+        const core = new OutletProtection(config())
+        let t = 0
+        core.tick(input(t, [1700, 0]))
+        while (core.status.outletOn[0]) core.tick(input((t += TICK_MS), [1700, 0]))
+        expect(core.status.reason).toEqual(["overload_inverse", "none"])
+        // Outlet 1 still draws 1,700 W (welded); outlet 2 now carries exactly the budget.
+        for (let k = 0; k < 100; k++) core.tick(input((t += TICK_MS), [1700, BUDGET_W]))
+        expect(core.status.thermalLevel).toBeGreaterThan(1)
+        expect(core.status.outletOn).toEqual([false, true])
+        expect(core.status.reason).toEqual(["overload_inverse", "none"])
+    })
+
+    it("a trip does not arm the reset check: an overload starting on the other outlet the next tick gets its full curve", () => {
+        const core = new OutletProtection(config())
+        core.tick(input(0, [0, 0]))
+        core.tick(input(1000, [700, 4000]))
+        expect(core.status.reason).toEqual(["none", "overload_instant"])
+        let t = 1000
+        for (let k = 0; k < 500; k++) core.tick(input((t += TICK_MS), [1.2 * BUDGET_W, 0]))
+        expect(core.status.outletOn).toEqual([true, false])
+        expect(core.status.latched).toEqual(["none", "overload_instant"])
+    })
+
+    it("with three outlets, a lowest-priority outlet already off (stale meter) is skipped: the next one is shed on time", () => {
+        const loop = settledLoop(config({ outlets: { count: 3, highPriorityOutlet: 1 } }))
+        loop.meterFresh[1] = false // outlet 2, the lowest priority, goes stale after 1 s
+        loop.demandW = [800, 0, 900] // r = 1.133
+        const ms = loop.msUntilCut(3, 600_000)
+        expect(ms / 1000).toBeGreaterThan(80) // 80 % of t(1.133) = 84.7 s, not the trip at 106 s
+        expect(ms / 1000).toBeLessThan(90)
+        expect(loop.core.status.reason).toEqual(["none", "meter_stale", "shed"])
+    })
+
+    it("the outlet shed ahead of a trip is commanded off in the tick that sheds it", () => {
+        const loop = settledLoop()
+        loop.demandW = [800, 900]
+        const ms = loop.runUntil(st => st.events.length > 0, 600_000)
+        expect(ms).toBeGreaterThan(0)
+        expect(loop.core.status.events).toMatchObject([{ kind: "trip", outlet: 2, reason: "shed" }])
+        expect(loop.core.status.outletOn).toEqual([true, false])
+    })
+
+    it("the alarm reason goes back to none when the alarm ends", () => {
+        const loop = settledLoop()
+        loop.demandW[0] = 1.05 * BUDGET_W
+        loop.run(1000)
+        expect(loop.core.status.alarmReason).toBe("overload")
+        loop.demandW[0] = 1000
+        loop.tick()
+        loop.tick()
+        expect(loop.core.status).toMatchObject({ alarm: false, alarmReason: "none" })
+    })
+
+    it("every event of a tick is reported: both outlets cut at once give two trip events", () => {
+        const loop = settledLoop()
+        loop.demandW = [1600, 1600]
+        loop.runUntil(st => st.events.length > 0, 10_000)
+        expect(loop.core.status.events.map(e => e.outlet + ":" + e.reason).sort()).toEqual(["1:overload_short", "2:overload_short"])
+    })
+})
