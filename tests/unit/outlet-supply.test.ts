@@ -54,3 +54,32 @@ describe("outlet supply (the second means)", () => {
         expect(written([false, false]).update(inp([false, false], [NaN, NaN]))).toBe(true)
     })
 })
+
+describe("outlet supply: edges", () => {
+    it("keeps one welded flag per outlet, false until proven, from the first update", () => {
+        const s = new OutletSupply()
+        expect(s.update(inp([false, false], [0, 0]))).toBe(true)
+        expect(s.welded).toEqual([false, false])
+    })
+
+    it("an outlet whose relay command was never written proves nothing, even when another one's was", () => {
+        const s = new OutletSupply()
+        s.written(1, false, 0) // only outlet 2's relay written so far
+        expect(s.update(inp([false, false], [900, 0], false, 100))).toBe(true)
+        expect(s.welded).toEqual([false, false])
+    })
+
+    it("an outlet written ON and then commanded off proves nothing until the off command is written", () => {
+        const s = written([true, true])
+        expect(s.update(inp([false, true], [900, 0], false, 100))).toBe(true)
+        s.written(0, false, 110)
+        expect(s.update(inp([false, true], [900, 0], false, 120))).toBe(false)
+    })
+
+    it("a draw of exactly weldedPowerW is not a weld; just above it is", () => {
+        const s = written([false, true])
+        expect(s.update(inp([false, true], [100, 0]))).toBe(true)
+        expect(s.update(inp([false, true], [100.5, 0]))).toBe(false)
+        expect(s.welded).toEqual([true, false])
+    })
+})
