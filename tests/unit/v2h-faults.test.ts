@@ -229,3 +229,51 @@ describe("Faults: clearing and restoring", () => {
         expect(f.latched).toBe("none")
     })
 })
+
+describe("Faults: a second latched fault, a weld proof, and the reset (found by mutation testing)", () => {
+    it("a second latched fault is logged and announced once while its cause lasts, and can latch again after the reset", () => {
+        const { f, st } = setup()
+        f.latch("contactor_stuck_open", 10)
+        for (let t = 11; t < 20; t++) f.latch("estop", t) // the e-stop held over several ticks
+        expect(f.log.map(e => e.fault)).toEqual(["contactor_stuck_open", "estop"])
+        expect(st.events.filter(e => e.kind === "fault").map(e => e.fault)).toEqual(["contactor_stuck_open", "estop"])
+        f.clear(20)
+        f.latch("estop", 21) // pressed again after the reset: now the latched one
+        f.report()
+        expect(st.fault).toBe("estop")
+        expect(f.log.map(e => `${e.fault}@${e.atMs}`)).toEqual(["contactor_stuck_open@10", "estop@11", "estop@21"])
+    })
+
+    it("a welded grid relay behind another latched fault still blocks the reset while the relay reads closed", () => {
+        const { f, inp } = setup()
+        f.latch("estop", 1)
+        inp.gridRelayClosed = true // commanded open (gridRelayCmd false), reads closed
+        f.detect(inp, 2, true, 0, FB)
+        expect(f.latched).toBe("estop")
+        expect(f.clearRefusal(inp)).toBe("cannot clear faults: the grid relay still reads closed (welded)")
+        inp.gridRelayClosed = false
+        expect(f.clearRefusal(inp)).toBe("")
+    })
+
+    it("outlet 1's weld latches at its first proof; a proof that stays is not latched again after the reset", () => {
+        const { f, st, inp } = setup()
+        inp.outletWelded[0] = true
+        f.detect(inp, 1000, false, 0, 0)
+        expect(f.latched).toBe("outlet1_relay_welded")
+        // The load unplugged: the reset is allowed, the outlet core's proof is still there (until the outlet's reset).
+        inp.outletW[0] = 0
+        expect(f.clearRefusal(inp)).toBe("")
+        f.clear(2000)
+        f.detect(inp, 2100, false, 0, 0)
+        expect(f.latched).toBe("none")
+        expect(f.log.map(e => e.fault)).toEqual(["outlet1_relay_welded"])
+        // Reset at the outlet, then proven welded again: it latches again.
+        inp.outletWelded[0] = false
+        f.detect(inp, 2200, false, 0, 0)
+        inp.outletWelded[0] = true
+        f.detect(inp, 2300, false, 0, 0)
+        expect(f.latched).toBe("outlet1_relay_welded")
+        f.report()
+        expect(st.lastFaultAtMs).toBe(2300)
+    })
+})
