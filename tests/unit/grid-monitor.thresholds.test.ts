@@ -145,3 +145,31 @@ describe("GridMonitor: the enter-service ramp at uptime 0 (a delay of 0, allowed
         expect(m.rampFraction).toBe(1)
     })
 })
+
+describe("GridMonitor: after a trip", () => {
+    it("two rows clearing in the same reading: the voltage row is reported before the frequency row, over or under", () => {
+        // OV 1.2 pu and UF 56.5 Hz both clear in 160 ms.
+        expect(G.overVoltage[0].clearMs).toBe(G.underFrequency[1].clearMs)
+        const m = booted()
+        hold(m, 1000, 1000, 1.25 * V0, 56)
+        expect(m.trip).toBe("over_voltage")
+    })
+
+    it("readings that stay bad keep the first trip and its time, whichever row clears later, and keep the grid tripped", () => {
+        const m = booted()
+        expect(hold(m, 1000, 1000, V0, 63)).toBeGreaterThanOrEqual(G.overFrequency[0].clearMs)
+        const at = m.tripAtMs
+        // 0.3 pu for longer than the under-voltage rows' clearing times, every reading fed.
+        for (let t = 2000; t <= 2000 + G.underVoltage[1].clearMs + 1000; t += STEP_MS) {
+            expect(m.update(t, 0.3 * V0, F0)).toBe("tripped")
+            expect(m.sinceMs).toBe(0) // not reconnecting: the reading is out of the window
+        }
+        expect(m.trip).toBe("over_frequency")
+        expect(m.tripAtMs).toBe(at)
+        // Back in the window: the wait starts then.
+        expect(m.update(10000, V0, F0)).toBe("reconnecting")
+        expect(m.sinceMs).toBe(10000)
+        expect(m.update(10000 + G.enterService.delayMs - 1, V0, F0)).toBe("reconnecting")
+        expect(m.update(10000 + G.enterService.delayMs, V0, F0)).toBe("ok")
+    })
+})
