@@ -92,6 +92,20 @@ describe("Faults: detection", () => {
         expect(d.f.latched).toBe("none")
     })
 
+    it("contacts that read as commanded are no fault once the feedback timeout has passed, a closed contactor carrying power included", () => {
+        for (const cmd of [false, true]) {
+            const { f, st, inp } = setup()
+            st.contactorCmd = cmd
+            st.gridRelayCmd = cmd
+            inp.contactorClosed = cmd
+            inp.gridRelayClosed = cmd
+            inp.inverterW = cmd ? DEVS.v2h.ratedPowerW : 0 // discharging at the rating through the closed contactor
+            f.detect(inp, 0, true, FB, FB)
+            f.detect(inp, 10 * FB, true, 10 * FB, 10 * FB)
+            expect(f.latched, `commanded ${cmd ? "closed" : "open"}`).toBe("none")
+        }
+    })
+
     it("inverter overload above rating x overloadRatio (not at it), either direction", () => {
         const V = DEVS.v2h
         for (const [w, want] of [
