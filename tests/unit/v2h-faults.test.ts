@@ -224,6 +224,16 @@ describe("Faults: clearing and restoring", () => {
         expect(f.clearRefusal(inp)).toBe(`cannot clear faults: outlet 1 still delivers ${Math.round(C.weldedPowerW + 0.6)} W with its relay off (welded)`)
     })
 
+    it("an outlet that is on and delivers power does not block the reset (only one delivering with its relay off does)", () => {
+        const { f, inp } = setup()
+        f.latch("inverter_overload", 1)
+        inp.outletOn = [true, false]
+        inp.outletW = [C.weldedPowerW + 1000, 0]
+        expect(f.clearRefusal(inp)).toBe("")
+        inp.outletW = [0, C.weldedPowerW + 1000]
+        expect(f.clearRefusal(inp)).toBe(`cannot clear faults: outlet 2 still delivers ${Math.round(C.weldedPowerW + 1000)} W with its relay off (welded)`)
+    })
+
     it("clear announces the fault it cleared", () => {
         const { f, st } = setup()
         f.latch("estop", 1)
