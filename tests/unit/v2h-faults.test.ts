@@ -6,7 +6,7 @@ import { Faults, isEmergency } from "../../src/core/v2h/faults"
 import { V2hEvents } from "../../src/core/v2h/events"
 import { V2hSupervisor } from "../../src/core/v2h/supervisor"
 import type { V2hInput } from "../../src/core/v2h/io"
-import { v2hConfig } from "../helpers/v2h-harness"
+import { V2hLoop, v2hConfig } from "../helpers/v2h-harness"
 
 const C = DEVS.v2h.contactor
 const FB = C.feedbackTimeoutMs
@@ -299,5 +299,22 @@ describe("Faults: a second latched fault, a weld proof, and the reset (found by 
         expect(f.latched).toBe("outlet1_relay_welded")
         f.report()
         expect(st.lastFaultAtMs).toBe(2300)
+    })
+})
+
+describe("Faults: conditions that were never active", () => {
+    it("a condition inactive from the start is not announced as cleared; its first rising edge is announced", () => {
+        const { f, st } = setup()
+        for (const i of [10, 11, 12, 13]) f.condition(i, false, 5) // battery, inverter, grid meter fresh; grid up
+        expect(st.events).toEqual([])
+        expect(f.log).toEqual([])
+        f.condition(12, true, 6)
+        expect(st.events.map(e => `${e.kind}:${e.fault}@${e.atMs}`)).toEqual(["fault:grid_meter_stale@6"])
+    })
+
+    it("the supervisor's first tick with every reading fresh announces no fault and no cleared fault", () => {
+        const loop = new V2hLoop()
+        const st = loop.tick()
+        expect(st.events.filter(e => e.kind === "fault" || e.kind === "fault_cleared")).toEqual([])
     })
 })
