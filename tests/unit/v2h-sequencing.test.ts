@@ -330,6 +330,34 @@ describe("islanded: what the island can carry", () => {
         expect(states(l, V.backup.retransferDelayMs + 2000)).toEqual(["stopping:grid_back", "idle:power_at_zero"])
     })
 
+    it("an island about to carry again (its contactor closing, 0 W for that tick) waits out the retransfer delay for a returned grid", () => {
+        const l = bootedLoop()
+        l.houseW = 2000 // below the islanded limit: once the contactor is closed the island carries it
+        l.socPct = V.reserve.defaultPct // nothing to give: islanded with the contactor open
+        l.gridUp = false
+        l.run(5000)
+        expect(l.sup.status.state).toBe("backup")
+        expect(l.sup.status.contactorCmd).toBe(false)
+        l.socPct = 70 // charged again: something to give
+        const st = l.tick()
+        expect(st.contactorCmd).toBe(true)
+        expect(st.commandW).toBe(0) // the contactor does not read closed yet
+        l.gridUp = true
+        expect(l.until(s => !s.transferCmd, 3 * V.backup.retransferDelayMs)).toBeGreaterThanOrEqual(V.backup.retransferDelayMs)
+    })
+
+    it("a grid already in service when the house returns to it, the DC contactor open: idle (grid_back)", () => {
+        const e = { ...DEVS.grid.enterService, delayMs: 0, rampMs: 1000 }
+        const l = bootedLoop(v2hConfig(undefined, { enterService: e }))
+        l.socPct = V.reserve.defaultPct // nothing to give: the contactor stays open, the island cannot carry
+        l.gridUp = false
+        l.run(5000)
+        expect(l.sup.status.state).toBe("backup")
+        expect(l.sup.status.contactorCmd).toBe(false)
+        l.gridUp = true
+        expect(states(l, 2000)).toEqual(["idle:grid_back"])
+    })
+
     it("break before make: the island is never formed while the transfer contact still reads the grid side", () => {
         const l = bootedLoop()
         l.gridUp = false
