@@ -380,3 +380,36 @@ describe("islanded: what the island can carry", () => {
         for (let t = 0; t < C.idleOpenDelayMs + 2000; t += V2H_TICK_MS) expect(l.tick().contactorCmd).toBe(true)
     })
 })
+
+describe("restart with the grid relay closed", () => {
+    it("its feedback timer counts from the restart: a relay dropping open soon after the grid meter's return latches stuck open at once", () => {
+        const l = new V2hLoop()
+        const t0 = 10 * V.readingTimeoutMs
+        const at = (now: number, gridFresh: boolean, relayClosed: boolean) =>
+            l.sup.tick({
+                ...l.input,
+                nowMs: now,
+                socPct: 70,
+                batteryVoltageV: 360,
+                maxDischargeCurrentA: 100,
+                maxChargeCurrentA: 100,
+                batteryAtMs: now,
+                inverterAtMs: now,
+                inverterTempC: 30,
+                gridRelayClosed: relayClosed,
+                gridVoltageV: DEVS.grid.nominalVoltageV,
+                gridFrequencyHz: DEVS.grid.nominalFrequencyHz,
+                gridAtMs: gridFresh ? now : 0,
+            })
+        // The first fresh inverter reading shows the relay closed; the grid meter is silent for 3 s.
+        let t = t0
+        for (; t < t0 + 3000; t += V2H_TICK_MS) expect(at(t, false, true).gridRelayCmd).toBe(true)
+        // The grid meter is back (the relay still closed), then the relay drops open by itself.
+        expect(at(t, true, true).fault).toBe("none")
+        t += V2H_TICK_MS
+        const st = at(t, true, false)
+        expect(st.fault).toBe("grid_relay_stuck_open")
+        expect(st.lastFaultAtMs).toBe(t)
+    })
+})
+
