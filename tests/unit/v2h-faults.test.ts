@@ -6,7 +6,7 @@ import { Faults, isEmergency } from "../../src/core/v2h/faults"
 import { V2hEvents } from "../../src/core/v2h/events"
 import { V2hSupervisor } from "../../src/core/v2h/supervisor"
 import type { V2hInput } from "../../src/core/v2h/io"
-import { v2hConfig } from "../helpers/v2h-harness"
+import { V2hLoop, v2hConfig } from "../helpers/v2h-harness"
 
 const C = DEVS.v2h.contactor
 const FB = C.feedbackTimeoutMs
@@ -90,6 +90,20 @@ describe("Faults: detection", () => {
         d.inp.inverterW = 1e6
         d.f.detect(d.inp, 0, false, FB, FB)
         expect(d.f.latched).toBe("none")
+    })
+
+    it("contacts that read as commanded are no fault once the feedback timeout has passed, a closed contactor carrying power included", () => {
+        for (const cmd of [false, true]) {
+            const { f, st, inp } = setup()
+            st.contactorCmd = cmd
+            st.gridRelayCmd = cmd
+            inp.contactorClosed = cmd
+            inp.gridRelayClosed = cmd
+            inp.inverterW = cmd ? DEVS.v2h.ratedPowerW : 0 // discharging at the rating through the closed contactor
+            f.detect(inp, 0, true, FB, FB)
+            f.detect(inp, 10 * FB, true, 10 * FB, 10 * FB)
+            expect(f.latched, `commanded ${cmd ? "closed" : "open"}`).toBe("none")
+        }
     })
 
     it("inverter overload above rating x overloadRatio (not at it), either direction", () => {
@@ -210,6 +224,16 @@ describe("Faults: clearing and restoring", () => {
         expect(f.clearRefusal(inp)).toBe(`cannot clear faults: outlet 1 still delivers ${Math.round(C.weldedPowerW + 0.6)} W with its relay off (welded)`)
     })
 
+    it("an outlet that is on and delivers power does not block the reset (only one delivering with its relay off does)", () => {
+        const { f, inp } = setup()
+        f.latch("inverter_overload", 1)
+        inp.outletOn = [true, false]
+        inp.outletW = [C.weldedPowerW + 1000, 0]
+        expect(f.clearRefusal(inp)).toBe("")
+        inp.outletW = [0, C.weldedPowerW + 1000]
+        expect(f.clearRefusal(inp)).toBe(`cannot clear faults: outlet 2 still delivers ${Math.round(C.weldedPowerW + 1000)} W with its relay off (welded)`)
+    })
+
     it("clear announces the fault it cleared", () => {
         const { f, st } = setup()
         f.latch("estop", 1)
@@ -227,5 +251,70 @@ describe("Faults: clearing and restoring", () => {
         expect(f.latched).toBe("outlet3_relay_welded")
         expect(f.restore("none")).toBe("")
         expect(f.latched).toBe("none")
+    })
+})
+
+describe("Faults: a second latched fault, a weld proof, and the reset (found by mutation testing)", () => {
+    it("a second latched fault is logged and announced once while its cause lasts, and can latch again after the reset", () => {
+        const { f, st } = setup()
+        f.latch("contactor_stuck_open", 10)
+        for (let t = 11; t < 20; t++) f.latch("estop", t) // the e-stop held over several ticks
+        expect(f.log.map(e => e.fault)).toEqual(["contactor_stuck_open", "estop"])
+        expect(st.events.filter(e => e.kind === "fault").map(e => e.fault)).toEqual(["contactor_stuck_open", "estop"])
+        f.clear(20)
+        f.latch("estop", 21) // pressed again after the reset: now the latched one
+        f.report()
+        expect(st.fault).toBe("estop")
+        expect(f.log.map(e => `${e.fault}@${e.atMs}`)).toEqual(["contactor_stuck_open@10", "estop@11", "estop@21"])
+    })
+
+    it("a welded grid relay behind another latched fault still blocks the reset while the relay reads closed", () => {
+        const { f, inp } = setup()
+        f.latch("estop", 1)
+        inp.gridRelayClosed = true // commanded open (gridRelayCmd false), reads closed
+        f.detect(inp, 2, true, 0, FB)
+        expect(f.latched).toBe("estop")
+        expect(f.clearRefusal(inp)).toBe("cannot clear faults: the grid relay still reads closed (welded)")
+        inp.gridRelayClosed = false
+        expect(f.clearRefusal(inp)).toBe("")
+    })
+
+    it("outlet 1's weld latches at its first proof; a proof that stays is not latched again after the reset", () => {
+        const { f, st, inp } = setup()
+        inp.outletWelded[0] = true
+        f.detect(inp, 1000, false, 0, 0)
+        expect(f.latched).toBe("outlet1_relay_welded")
+        // The load unplugged: the reset is allowed, the outlet core's proof is still there (until the outlet's reset).
+        inp.outletW[0] = 0
+        expect(f.clearRefusal(inp)).toBe("")
+        f.clear(2000)
+        f.detect(inp, 2100, false, 0, 0)
+        expect(f.latched).toBe("none")
+        expect(f.log.map(e => e.fault)).toEqual(["outlet1_relay_welded"])
+        // Reset at the outlet, then proven welded again: it latches again.
+        inp.outletWelded[0] = false
+        f.detect(inp, 2200, false, 0, 0)
+        inp.outletWelded[0] = true
+        f.detect(inp, 2300, false, 0, 0)
+        expect(f.latched).toBe("outlet1_relay_welded")
+        f.report()
+        expect(st.lastFaultAtMs).toBe(2300)
+    })
+})
+
+describe("Faults: conditions that were never active", () => {
+    it("a condition inactive from the start is not announced as cleared; its first rising edge is announced", () => {
+        const { f, st } = setup()
+        for (const i of [10, 11, 12, 13]) f.condition(i, false, 5) // battery, inverter, grid meter fresh; grid up
+        expect(st.events).toEqual([])
+        expect(f.log).toEqual([])
+        f.condition(12, true, 6)
+        expect(st.events.map(e => `${e.kind}:${e.fault}@${e.atMs}`)).toEqual(["fault:grid_meter_stale@6"])
+    })
+
+    it("the supervisor's first tick with every reading fresh announces no fault and no cleared fault", () => {
+        const loop = new V2hLoop()
+        const st = loop.tick()
+        expect(st.events.filter(e => e.kind === "fault" || e.kind === "fault_cleared")).toEqual([])
     })
 })

@@ -330,6 +330,34 @@ describe("islanded: what the island can carry", () => {
         expect(states(l, V.backup.retransferDelayMs + 2000)).toEqual(["stopping:grid_back", "idle:power_at_zero"])
     })
 
+    it("an island about to carry again (its contactor closing, 0 W for that tick) waits out the retransfer delay for a returned grid", () => {
+        const l = bootedLoop()
+        l.houseW = 2000 // below the islanded limit: once the contactor is closed the island carries it
+        l.socPct = V.reserve.defaultPct // nothing to give: islanded with the contactor open
+        l.gridUp = false
+        l.run(5000)
+        expect(l.sup.status.state).toBe("backup")
+        expect(l.sup.status.contactorCmd).toBe(false)
+        l.socPct = 70 // charged again: something to give
+        const st = l.tick()
+        expect(st.contactorCmd).toBe(true)
+        expect(st.commandW).toBe(0) // the contactor does not read closed yet
+        l.gridUp = true
+        expect(l.until(s => !s.transferCmd, 3 * V.backup.retransferDelayMs)).toBeGreaterThanOrEqual(V.backup.retransferDelayMs)
+    })
+
+    it("a grid already in service when the house returns to it, the DC contactor open: idle (grid_back)", () => {
+        const e = { ...DEVS.grid.enterService, delayMs: 0, rampMs: 1000 }
+        const l = bootedLoop(v2hConfig(undefined, { enterService: e }))
+        l.socPct = V.reserve.defaultPct // nothing to give: the contactor stays open, the island cannot carry
+        l.gridUp = false
+        l.run(5000)
+        expect(l.sup.status.state).toBe("backup")
+        expect(l.sup.status.contactorCmd).toBe(false)
+        l.gridUp = true
+        expect(states(l, 2000)).toEqual(["idle:grid_back"])
+    })
+
     it("break before make: the island is never formed while the transfer contact still reads the grid side", () => {
         const l = bootedLoop()
         l.gridUp = false
@@ -352,3 +380,36 @@ describe("islanded: what the island can carry", () => {
         for (let t = 0; t < C.idleOpenDelayMs + 2000; t += V2H_TICK_MS) expect(l.tick().contactorCmd).toBe(true)
     })
 })
+
+describe("restart with the grid relay closed", () => {
+    it("its feedback timer counts from the restart: a relay dropping open soon after the grid meter's return latches stuck open at once", () => {
+        const l = new V2hLoop()
+        const t0 = 10 * V.readingTimeoutMs
+        const at = (now: number, gridFresh: boolean, relayClosed: boolean) =>
+            l.sup.tick({
+                ...l.input,
+                nowMs: now,
+                socPct: 70,
+                batteryVoltageV: 360,
+                maxDischargeCurrentA: 100,
+                maxChargeCurrentA: 100,
+                batteryAtMs: now,
+                inverterAtMs: now,
+                inverterTempC: 30,
+                gridRelayClosed: relayClosed,
+                gridVoltageV: DEVS.grid.nominalVoltageV,
+                gridFrequencyHz: DEVS.grid.nominalFrequencyHz,
+                gridAtMs: gridFresh ? now : 0,
+            })
+        // The first fresh inverter reading shows the relay closed; the grid meter is silent for 3 s.
+        let t = t0
+        for (; t < t0 + 3000; t += V2H_TICK_MS) expect(at(t, false, true).gridRelayCmd).toBe(true)
+        // The grid meter is back (the relay still closed), then the relay drops open by itself.
+        expect(at(t, true, true).fault).toBe("none")
+        t += V2H_TICK_MS
+        const st = at(t, true, false)
+        expect(st.fault).toBe("grid_relay_stuck_open")
+        expect(st.lastFaultAtMs).toBe(t)
+    })
+})
+
