@@ -316,7 +316,7 @@ describe("InverterWrites: which writes, in which order", () => {
     })
 
     it("a cease while the house stays on the island: the transfer contact is not written at all (no drop to the grid and back)", () => {
-        const w = new InverterWrites()
+        const w = new InverterWrites(500)
         w.plan(cmd(3000, true, true, false, true, false)) // islanded, grid relay open
         w.plan(cmd(0, true, true, false, true, true))
         expect(list(w)).toEqual(["cease=true", "power=0"])
