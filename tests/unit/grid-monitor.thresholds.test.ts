@@ -173,3 +173,38 @@ describe("GridMonitor: after a trip", () => {
         expect(m.update(10000 + G.enterService.delayMs, V0, F0)).toBe("ok")
     })
 })
+
+describe("GridMonitor: an under-voltage's clearing time runs from the start of the dip, through ~0 V", () => {
+    const uv2 = G.underVoltage.reduce((a, r) => (r.clearMs < a.clearMs ? r : a))
+    const lossMs = G.lossOfGrid.detectMs
+
+    it("0 V for less than the loss-of-grid time, then a partial recovery below the fast row: tripped at that row's clearing time from the dip", () => {
+        const m = booted()
+        const dipMs = lossMs - 20
+        expect(hold(m, 1000, dipMs, 0, F0)).toBe(-1) // too short for loss of grid
+        const at = hold(m, 1000 + dipMs + STEP_MS, uv2.clearMs, voltsAt(uv2.pu / 2), F0)
+        expect(at).toBeGreaterThanOrEqual(0)
+        // From the dip's first reading: the fast row's clearing time (before: counted from the
+        // partial recovery, dipMs later).
+        expect(1000 + dipMs + STEP_MS + at - 1000).toBe(uv2.clearMs)
+        expect(m.trip).toBe("under_voltage")
+    })
+
+    it("a grid gone for good is still reported as loss of grid (the faster, earlier trip)", () => {
+        const m = booted()
+        expect(hold(m, 1000, uv2.clearMs + 1000, 0, 0)).toBe(lossMs)
+        expect(hold(m, 1000 + lossMs + STEP_MS, uv2.clearMs, 0, 0)).toBe(0) // stays tripped
+        expect(m.trip).toBe("loss_of_grid")
+        expect(m.live).toBe(false)
+    })
+
+    it("an under-voltage that drops on to 0 V trips at the row's clearing time from its start, as under-voltage", () => {
+        const m = booted()
+        const lowMs = uv2.clearMs - 100
+        expect(hold(m, 1000, lowMs, voltsAt(uv2.pu / 2), F0)).toBe(-1)
+        // 100 ms later the row's clearing time is up: before the loss-of-grid detection time.
+        const at = hold(m, 1000 + lowMs + STEP_MS, lossMs, 0, 0)
+        expect(1000 + lowMs + STEP_MS + at - 1000).toBe(uv2.clearMs)
+        expect(m.trip).toBe("under_voltage")
+    })
+})

@@ -68,11 +68,14 @@ export class GridMonitor {
 
         if (this.loss.update(pu < g.lossOfGrid.belowPu, nowMs)) tripped = "loss_of_grid"
         const live = pu >= g.lossOfGrid.belowPu
-        // Every row is updated every time (its timer runs whichever trip is reported).
+        // Every row is updated every time (its timer runs whichever trip is reported). A voltage
+        // below the loss-of-grid threshold is under every under-voltage row too: a clearing time
+        // runs from the start of the abnormal condition (IEEE 1547-2018), so a dip to ~0 V that
+        // recovers only part-way counts from the dip, not from the partial recovery.
         for (let i = 0; i < g.overVoltage.length; i++)
             if (this.ov[i].update(live && pu > g.overVoltage[i].pu, nowMs) && tripped === "none") tripped = "over_voltage"
         for (let i = 0; i < g.underVoltage.length; i++)
-            if (this.uv[i].update(live && pu < g.underVoltage[i].pu, nowMs) && tripped === "none") tripped = "under_voltage"
+            if (this.uv[i].update(pu < g.underVoltage[i].pu, nowMs) && tripped === "none") tripped = "under_voltage"
         for (let i = 0; i < g.overFrequency.length; i++)
             if (this.of[i].update(live && f > g.overFrequency[i].hz, nowMs) && tripped === "none") tripped = "over_frequency"
         for (let i = 0; i < g.underFrequency.length; i++)
