@@ -19,7 +19,6 @@ export type GridState =
 export const GRID_STATES: GridState[] = ["unknown", "ok", "tripped", "reconnecting"]
 
 export type GridTrip = "none" | "loss_of_grid" | "over_voltage" | "under_voltage" | "over_frequency" | "under_frequency" | "out_of_window"
-export const GRID_TRIPS: GridTrip[] = ["none", "loss_of_grid", "over_voltage", "under_voltage", "over_frequency", "under_frequency", "out_of_window"]
 
 export type GridConfig = Pick<DevsConfig, "grid">
 
