@@ -208,3 +208,18 @@ describe("GridMonitor: an under-voltage's clearing time runs from the start of t
         expect(m.trip).toBe("under_voltage")
     })
 })
+
+describe("GridMonitor: loss of grid and an under-voltage row clearing in the same reading", () => {
+    it("is reported as loss of grid (the house islands at once for backup; an under-voltage of a live grid would not)", () => {
+        const uv2 = G.underVoltage.reduce((a, r) => (r.clearMs < a.clearMs ? r : a))
+        const m = booted()
+        const lossMs = G.lossOfGrid.detectMs
+        const lowMs = uv2.clearMs - lossMs - STEP_MS
+        expect(hold(m, 1000, lowMs, voltsAt(uv2.pu / 2), F0)).toBe(-1)
+        // Then 0 V: both the loss-of-grid time and the fast row's clearing time are up in one reading.
+        const at = hold(m, 1000 + lowMs + STEP_MS, lossMs, 0, 0)
+        expect(at).toBe(lossMs)
+        expect(1000 + lowMs + STEP_MS + at - 1000).toBe(uv2.clearMs)
+        expect(m.trip).toBe("loss_of_grid")
+    })
+})
