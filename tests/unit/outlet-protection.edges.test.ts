@@ -536,15 +536,24 @@ describe("the check after a reset", () => {
 })
 
 describe("SoC floor: more edges", () => {
-    it("with alarmToCutMs 0 the alarm still sounds for one tick before the cut", () => {
+    it("with alarmToCutMs 0 the outlets are cut in the tick that reaches the floor (alarm and cut together)", () => {
         const loop = settledLoop(config({ socFloor: { alarmToCutMs: 0 } }))
         loop.socPct = 30
+        const st = loop.tick()
+        expect(st.socState).toBe("cut")
+        expect(st.outletOn).toEqual([false, false])
+        expect(st.reason).toEqual(["soc_floor", "soc_floor"])
+        expect(st.events.map(e => e.kind)).toEqual(["soc_alarm", "soc_cut"])
+    })
+
+    it("with alarmToCutMs 1 the cut waits for the next tick (the delay is honoured, not rounded away)", () => {
+        const loop = settledLoop(config({ socFloor: { alarmToCutMs: 1 } }))
+        loop.socPct = 30
         let st = loop.tick()
-        expect(st).toMatchObject({ alarm: true, alarmReason: "soc_floor", socState: "alarm" })
+        expect(st.socState).toBe("alarm")
         expect(st.outletOn).toEqual([true, true])
         st = loop.tick()
         expect(st.socState).toBe("cut")
-        expect(st.outletOn).toEqual([false, false])
     })
 
     it("during an unknown-SoC alarm, a valid SoC exactly at the floor makes it a floor alarm, released only with the hysteresis", () => {

@@ -308,7 +308,8 @@ export class OutletProtection {
                 this.socFloorAtAlarmPct = floor
                 this.emit(now, "soc_alarm", 0, this.socCause, r)
             }
-            return
+            // With alarmToCutMs 0 the cut comes in the same tick (below), not one tick later.
+            if (this.socState === "ok" || f.alarmToCutMs > 0) return
         }
         if (valid && soc <= floor) this.socCause = "soc_floor"
         const release =
