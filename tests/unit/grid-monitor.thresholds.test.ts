@@ -223,3 +223,14 @@ describe("GridMonitor: loss of grid and an under-voltage row clearing in the sam
         expect(m.trip).toBe("loss_of_grid")
     })
 })
+
+describe("GridMonitor: a voltage exactly at the loss-of-grid threshold", () => {
+    it("is a live grid: its frequency rows run (an under-frequency trips at its own clearing time, before the under-voltage row)", () => {
+        const uf2 = G.underFrequency.reduce((a, r) => (r.clearMs < a.clearMs ? r : a))
+        const m = booted()
+        const at = hold(m, 1000, 5000, voltsAt(G.lossOfGrid.belowPu), uf2.hz - 0.5)
+        expect(m.live).toBe(true)
+        expect(at).toBe(uf2.clearMs)
+        expect(m.trip).toBe("under_frequency")
+    })
+})
