@@ -301,15 +301,13 @@ export class OutletProtection {
         const f = this.cfg.socFloor
         const floor = this.floorPct
         if (this.socState === "ok") {
-            if (!valid || soc <= floor) {
-                this.socState = "alarm"
-                this.socCause = valid ? "soc_floor" : "soc_unknown"
-                this.socAlarmSinceMs = now
-                this.socFloorAtAlarmPct = floor
-                this.emit(now, "soc_alarm", 0, this.socCause, r)
-            }
-            // With alarmToCutMs 0 the cut comes in the same tick (below), not one tick later.
-            if (this.socState === "ok" || f.alarmToCutMs > 0) return
+            // Called in state ok only with the SoC unknown or at the floor (tick()'s guard): the
+            // alarm starts, and the cut check below runs in the same tick (alarmToCutMs 0 cuts now).
+            this.socState = "alarm"
+            this.socCause = valid ? "soc_floor" : "soc_unknown"
+            this.socAlarmSinceMs = now
+            this.socFloorAtAlarmPct = floor
+            this.emit(now, "soc_alarm", 0, this.socCause, r)
         }
         if (valid && soc <= floor) this.socCause = "soc_floor"
         const release =
