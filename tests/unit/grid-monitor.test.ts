@@ -2,24 +2,7 @@
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
 import { GridMonitor } from "../../src/core/v2h/grid-monitor"
-
-const G = DEVS.grid
-const V0 = G.nominalVoltageV
-const F0 = G.nominalFrequencyHz
-const STEP_MS = 20
-
-/** Feeds a constant reading from t0 for ms; returns the time of the first "tripped" after t0, or -1. */
-function hold(m: GridMonitor, t0: number, ms: number, v: number, f: number): number {
-    for (let t = t0; t <= t0 + ms; t += STEP_MS) if (m.update(t, v, f) === "tripped") return t - t0
-    return -1
-}
-
-function booted(): GridMonitor {
-    const m = new GridMonitor(DEVS)
-    expect(m.update(0, V0, F0)).toBe("ok") // power-up: first in-window reading, no delay
-    expect(m.rampFraction).toBe(1)
-    return m
-}
+import { F0, G, STEP_MS, V0, booted, expectTripsAt, hold } from "../helpers/grid-fixture"
 
 describe("GridMonitor trip table", () => {
     const cases: [string, number, number, number, string][] = [
@@ -35,11 +18,7 @@ describe("GridMonitor trip table", () => {
     ]
     for (const [name, v, f, clearMs, trip] of cases)
         it(`${name} trips at its clearing time (${clearMs} ms), not before`, () => {
-            const m = booted()
-            const t = hold(m, 1000, clearMs + 1000, v, f)
-            expect(t).toBeGreaterThanOrEqual(clearMs)
-            expect(t).toBeLessThanOrEqual(clearMs + STEP_MS)
-            expect(m.trip).toBe(trip)
+            expectTripsAt(booted(), v, f, clearMs, trip)
         })
 
     it("rides through an excursion shorter than its clearing time", () => {

@@ -4,23 +4,7 @@
 import { describe, expect, it } from "vitest"
 import { DEVS } from "../../src/config/devs.gen"
 import { GridMonitor } from "../../src/core/v2h/grid-monitor"
-
-const G = DEVS.grid
-const V0 = G.nominalVoltageV
-const F0 = G.nominalFrequencyHz
-const STEP_MS = 20
-
-/** Feeds a constant reading from t0 for ms; returns the time of the first "tripped" after t0, or -1. */
-function hold(m: GridMonitor, t0: number, ms: number, v: number, f: number): number {
-    for (let t = t0; t <= t0 + ms; t += STEP_MS) if (m.update(t, v, f) === "tripped") return t - t0
-    return -1
-}
-
-function booted(cfg: { grid: typeof G } = DEVS): GridMonitor {
-    const m = new GridMonitor(cfg)
-    expect(m.update(0, V0, F0)).toBe("ok")
-    return m
-}
+import { F0, G, STEP_MS, V0, booted, expectTripsAt, hold } from "../helpers/grid-fixture"
 
 /** The voltage that reads exactly `pu` per unit (checked: v / V0 === pu). */
 function voltsAt(pu: number): number {
@@ -63,11 +47,7 @@ describe("GridMonitor: a reading exactly on a row's threshold is not past it", (
                 expect(on.trip).toBe(trip)
             }
             const [pv, pf] = at(0.01)
-            const past = booted()
-            const tp = hold(past, 1000, clearMs + 1000, pv, pf)
-            expect(tp).toBeGreaterThanOrEqual(clearMs)
-            expect(tp).toBeLessThanOrEqual(clearMs + STEP_MS)
-            expect(past.trip).toBe(trip)
+            expectTripsAt(booted(), pv, pf, clearMs, trip)
         })
     }
 })
