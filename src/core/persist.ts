@@ -165,7 +165,7 @@ export function validatePersisted(raw: any, cfg: PersistConfig): { value: Persis
     else problems.push("stored fault = " + showValue(raw.fault) + ": not a latched fault; none restored")
     if (Array.isArray(raw.log)) {
         for (const e of raw.log)
-            if (e && typeof e.fault === "string" && FAULT_CODES.indexOf(e.fault) >= 0 && isFiniteNumber(e.ms) && isFiniteNumber(e.boot))
+            if (e && typeof e.fault === "string" && e.fault !== "none" && FAULT_CODES.indexOf(e.fault) >= 0 && isFiniteNumber(e.ms) && isFiniteNumber(e.boot))
                 out.log.push({ fault: e.fault, ms: e.ms, boot: e.boot })
         if (out.log.length !== raw.log.length) problems.push("stored log: " + (raw.log.length - out.log.length) + " bad entries dropped")
         while (out.log.length > cfg.persist.faultLogEntries) out.log.shift()

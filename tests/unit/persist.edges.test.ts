@@ -111,10 +111,11 @@ describe("validatePersisted, field by field", () => {
             { fault: "estop", ms: "3", boot: 1 },
             { fault: "estop", ms: 4, boot: NaN },
             { fault: 7, ms: 5, boot: 1 },
+            { fault: "none", ms: 5, boot: 1 }, // the supervisor never logs "no fault": a corrupted entry
             { fault: "estop", ms: 6, boot: 2, extra: true },
         ]
         const r = check({ log })
-        expect(r.problems).toEqual(["stored log: 5 bad entries dropped"])
+        expect(r.problems).toEqual(["stored log: 6 bad entries dropped"])
         expect(r.value.log).toEqual([
             { fault: "estop", ms: 1, boot: 1 },
             { fault: "estop", ms: 6, boot: 2 },
