@@ -14,7 +14,7 @@ import { DEVICE_RESTART, jdpack, type JDDevice, type JDService } from "jacdac-ts
 import { simulate, type RunContext, type SimRun } from "../sim/engine"
 import type { Scenario } from "../sim/scenario/types"
 import { controlSurface } from "../sim/control-client"
-import { PERSIST_KEY } from "../src/core/persist"
+import { PERSIST_KEY, PERSIST_LOG_KEY } from "../src/core/persist"
 import type { BenchLink, LinkHealth } from "./link"
 import { SRV_ROLE_MANAGER, baseRoleName, benchRoleTable, boardTargets, checkBindings, listRoles, pinRoles, type PinProblem, type RoleBinding } from "./roles"
 
@@ -134,7 +134,9 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
                     if (opts.clearState !== false) {
                         const settings = firmware.services({ serviceClass: SRV_SETTINGS })[0]
                         if (settings) {
+                            // Both parts of the record: the fault log has its own setting (persist.ts splitForFlash).
                             await settings.sendCmdAsync(SETTINGS_CMD_DELETE, jdpack("s", [PERSIST_KEY]), false)
+                            await settings.sendCmdAsync(SETTINGS_CMD_DELETE, jdpack("s", [PERSIST_LOG_KEY]), false)
                             await new Promise(r => clock.setTimeout(r, 200)) // the flash write before the reset
                         }
                     }
