@@ -34,6 +34,10 @@ const PIN_POLL_MS = 250
 const ROLE_CHECK_MS = 1000
 const SRV_SETTINGS = 0x1107dc4a
 const SETTINGS_CMD_DELETE = 0x84
+const SRV_DEVS_MANAGER = 0x1134ea2b
+const DEVS_MANAGER_REG_RUNNING = 0x80
+/** Tries at stopping the program (each a write and a read-back of `running`). */
+const STOP_TRIES = 5
 const CONTROL_CMD_RESET = 0x82
 
 export interface BenchOptions {
@@ -69,6 +73,8 @@ export interface BenchRun {
     /** Times a role had moved and was pinned again. */
     rebinds: { t_s: number; role: string; message: string }[]
     firmwareRestarts: number[]
+    /** The start's steps, seconds after t = 0 (undefined: not done, e.g. --keep-state or --no-reset). */
+    start: { record_cleared_at_s?: number; reset_at_s?: number }
     link: LinkHealth & { outages_s: { from_s: number; to_s: number | null }[] }
     jitter: JitterStats
 }
@@ -82,7 +88,7 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
     const exceededAt: number[] = []
     let inExcursion = false
     let wallAtZero = 0
-    const result: Omit<BenchRun, "run" | "link" | "jitter"> = { roles: [], rebinds: [], firmwareRestarts: [] }
+    const result: Omit<BenchRun, "run" | "link" | "jitter"> = { roles: [], rebinds: [], firmwareRestarts: [], start: {} }
     let ctx: RunContext | undefined
     const log = opts.onLog ?? (() => {})
 
@@ -132,15 +138,15 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
                 if (!resetSent) {
                     resetSent = true
                     if (opts.clearState !== false) {
-                        const settings = firmware.services({ serviceClass: SRV_SETTINGS })[0]
-                        if (settings) {
-                            // Both parts of the record: the fault log has its own setting (persist.ts splitForFlash).
-                            await settings.sendCmdAsync(SETTINGS_CMD_DELETE, jdpack("s", [PERSIST_KEY]), false)
-                            await settings.sendCmdAsync(SETTINGS_CMD_DELETE, jdpack("s", [PERSIST_LOG_KEY]), false)
-                            await new Promise(r => clock.setTimeout(r, 200)) // the flash write before the reset
-                        }
+                        const problem = await clearPersistedRecord(firmware, clock)
+                        if (problem) return c.abort(`cannot start from an empty record: ${problem}`)
+                        result.start.record_cleared_at_s = clock.now / 1000
+                        log("firmware program stopped, persisted record deleted")
                     }
                     await firmware.service(0).sendCmdAsync(CONTROL_CMD_RESET, undefined, false)
+                    result.start.reset_at_s = clock.now / 1000
+                    // Until here the trace showed no firmware status: the program answering was the previous run's.
+                    c.firmwareStarting()
                     roleManager = undefined
                     firmware = undefined
                     log("firmware reset at t = 0")
@@ -217,6 +223,7 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
         connect: async bus => link.attach(bus),
         onStart,
         onPace,
+        holdFirmware: opts.reset !== false,
         restartFirmware: async () => {
             const fw = ctx?.bus.devices().find(d => d.deviceId === result.firmwareDeviceId)
             if (fw) await fw.service(0).sendCmdAsync(CONTROL_CMD_RESET, undefined, false)
@@ -242,3 +249,35 @@ export async function runBench(scenario: Scenario, link: BenchLink, opts: BenchO
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10
+
+/**
+ * Deletes the firmware's persisted record (both settings: the fault log has its own, persist.ts
+ * splitForFlash) so that the reset after it boots from an empty record, as the simulator's empty
+ * flash. The program is stopped first (DeviceScript manager `running` = false, read back) because
+ * a running program writes its record whenever it changes: the previous scenario's program, its
+ * plant gone, keeps latching faults, and a write landing between a delete and the reset would
+ * carry a latched trip into the next run. Each delete is acknowledged. The reset restarts the program
+ * (autostart). Returns what went wrong, or undefined.
+ */
+async function clearPersistedRecord(firmware: JDDevice, clock: RunContext["clock"]): Promise<string | undefined> {
+    const manager = firmware.services({ serviceClass: SRV_DEVS_MANAGER })[0]
+    const settings = firmware.services({ serviceClass: SRV_SETTINGS })[0]
+    if (!manager) return `device ${firmware.deviceId} has no DeviceScript manager service (0x${SRV_DEVS_MANAGER.toString(16)}) to stop its program`
+    if (!settings) return `device ${firmware.deviceId} has no settings service (0x${SRV_SETTINGS.toString(16)})`
+    const running = manager.register(DEVS_MANAGER_REG_RUNNING)
+    let stopped = false
+    for (let i = 0; i < STOP_TRIES && !stopped; i++) {
+        await running.sendSetBoolAsync(false)
+        await new Promise(r => clock.setTimeout(r, 50))
+        stopped = (await running.refresh()) && running.data !== undefined && !running.boolValue
+    }
+    if (!stopped) return `the program on ${firmware.deviceId} did not stop (its DeviceScript manager still reads running after ${STOP_TRIES} tries)`
+    for (const key of [PERSIST_KEY, PERSIST_LOG_KEY]) {
+        try {
+            await settings.sendCmdAsync(SETTINGS_CMD_DELETE, jdpack("s", [key]), true)
+        } catch (err: any) {
+            return `the delete of setting ${JSON.stringify(key)} on ${firmware.deviceId} was not acknowledged (${err.message})`
+        }
+    }
+    return undefined
+}

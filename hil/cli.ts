@@ -101,6 +101,8 @@ export async function hilMain(argv: string[], print: (line: string) => void = co
             roles: bench.roles.map(r => ({ role: r.role, device: r.deviceId, service_index: r.serviceIndex })),
             role_rebinds: bench.rebinds,
             firmware_restarts_s: bench.firmwareRestarts,
+            // program stopped and the persisted record deleted (acknowledged), then the reset
+            start: { record_cleared_at_s: bench.start.record_cleared_at_s ?? null, reset_at_s: bench.start.reset_at_s ?? null },
             link_health: {
                 frames_in: bench.link.framesIn,
                 frames_out: bench.link.framesOut,

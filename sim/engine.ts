@@ -97,6 +97,11 @@ export interface SimOptions {
     onPace?: (lagMs: number, nowMs: number) => void
     /** A firmware_restart event when the firmware is not in the in-process VM (the bench resets the board). */
     restartFirmware?: () => Promise<void>
+    /**
+     * The firmware found on the bus at t = 0 is not this run's (the bench stops and resets it):
+     * its status and events are not taken until RunContext.firmwareStarting().
+     */
+    holdFirmware?: boolean
 }
 
 /** What a run exposes to an external driver (the HIL bench). */
@@ -108,6 +113,8 @@ export interface RunContext {
     setInjected(name: string, active: boolean): void
     /** Ends the run now; simulate() resolves with run.aborted = reason. */
     abort(reason: string): void
+    /** This run's firmware is starting (after SimOptions.holdFirmware): its reports count from now. */
+    firmwareStarting(): void
 }
 
 /** The simulated charger's device id (MQTT's default topic prefix is charger/<device id>). */
@@ -180,6 +187,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
     const control = new ChargerControlClient(bus, () => clock.now / 1000)
     // Firmware outside the process (the HIL bench) restarts without telling: look for its service every poll.
     if (!vm) control.firmwareRestarted()
+    if (opts.holdFirmware) control.hold()
 
     /**
      * The program starts again from flash (settings kept), as after a watchdog or panic reset of
@@ -348,6 +356,7 @@ export async function simulate(scenario: Scenario, opts: SimOptions): Promise<Si
         servers,
         setInjected: (name, active) => (active ? injected.add(name) : injected.delete(name)),
         abort: reason => (aborted ??= reason),
+        firmwareStarting: () => control.release(),
     })
     if (vm) deploy(vm, opts.bytecode!)
     sample()

@@ -62,6 +62,12 @@ describe("bench on the serial stand-in", () => {
         const { rows } = csv(r.dir)
         const during = rows.filter(x => Number(x.t_s) >= 12 && Number(x.t_s) <= 19)
         expect(during.every(x => x.injected_faults === "outlet1_meter_stale" && x.outlet1_on === "0")).toBe(true)
+        // The run before this one (the instant cut) latched outlet 2. The bench stopped that program
+        // before deleting its record, then reset it: nothing of it reached this run.
+        const start = r.summary.hil.start
+        expect(start.record_cleared_at_s).toEqual(expect.any(Number))
+        expect(start.reset_at_s).toBeGreaterThanOrEqual(start.record_cleared_at_s)
+        expect(rows.filter(x => x.outlet2_reason === "overload_instant")).toEqual([])
     }, 400_000)
 
     it("a V2H setpoint and ramp (cut at 70 s), compared with the simulator", async ctx => {
