@@ -36,8 +36,9 @@ const SRV_SETTINGS = 0x1107dc4a
 const SETTINGS_CMD_DELETE = 0x84
 const SRV_DEVS_MANAGER = 0x1134ea2b
 const DEVS_MANAGER_REG_RUNNING = 0x80
-/** Tries at stopping the program (each a write and a read-back of `running`). */
+/** Tries at stopping the program (each a write and, this long after it, a read-back of `running`). */
 const STOP_TRIES = 5
+const STOP_READBACK_MS = 50
 const CONTROL_CMD_RESET = 0x82
 
 export interface BenchOptions {
@@ -268,7 +269,7 @@ async function clearPersistedRecord(firmware: JDDevice, clock: RunContext["clock
     let stopped = false
     for (let i = 0; i < STOP_TRIES && !stopped; i++) {
         await running.sendSetBoolAsync(false)
-        await new Promise(r => clock.setTimeout(r, 50))
+        await new Promise(r => clock.setTimeout(r, STOP_READBACK_MS))
         stopped = (await running.refresh()) && running.data !== undefined && !running.boolValue
     }
     if (!stopped) return `the program on ${firmware.deviceId} did not stop (its DeviceScript manager still reads running after ${STOP_TRIES} tries)`

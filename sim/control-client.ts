@@ -163,7 +163,7 @@ export class ChargerControlClient {
     private readonly pending: ((s: JDService) => Promise<void>)[] = []
     private readonly hooked = new WeakSet<JDService>()
     private restarted = false
-    /** Reports and events are not taken (hold()). */
+    /** No polls, hence no service found and nothing taken (hold()). */
     private held = false
 
     constructor(
@@ -213,21 +213,18 @@ export class ChargerControlClient {
     }
 
     /**
-     * The program on the bus is not this run's (the HIL bench's start stops it and resets the
-     * board): nothing of it is taken (no polls, its reports and events ignored, the commands
-     * waiting for a control service kept) until release().
+     * Before the first poll: the program on the bus is not this run's (the HIL bench's start stops
+     * it and resets the board). No poll looks for its control service, so none of its reports or
+     * events is taken and the commands waiting for a control service wait, until release().
      */
     hold() {
         this.held = true
-        this.firmwareRestarted()
-        this.earlierLoops = undefined
     }
 
-    /** This run's program is starting: from now on it is the one reported (its loop figures alone). */
+    /** This run's program is starting: its control service is looked for from the next poll. */
     release() {
         this.held = false
         this.firmwareRestarted()
-        this.earlierLoops = undefined
     }
 
     /** A gateway's poll: find the service if needed and ask for both status registers. */
@@ -254,12 +251,9 @@ export class ChargerControlClient {
         this.hooked.add(control)
         const s = this.surface
         const reg: JDRegister = control.register(s.outletStatus)
-        reg.on(REPORT_UPDATE, () => {
-            if (!this.held) this.outletStatus = outletStatusView(s.decodeOutletStatus(reg.unpackedValue))
-        })
+        reg.on(REPORT_UPDATE, () => (this.outletStatus = outletStatusView(s.decodeOutletStatus(reg.unpackedValue))))
         const v2hReg: JDRegister = control.register(s.v2hStatus)
         v2hReg.on(REPORT_UPDATE, () => {
-            if (this.held) return
             const d = s.decodeV2hStatus(v2hReg.unpackedValue)
             this.v2hStatus = d as V2hStatusView
             if (typeof d.protection_max_late_ms === "number") {
@@ -270,9 +264,7 @@ export class ChargerControlClient {
         })
         const on = (name: keyof ControlSurface["events"], f: (d: Decoded) => void) => {
             const ev = control.event(s.events[name])
-            ev.on(EVENT, () => {
-                if (!this.held) f(s.decodeEvent[name](ev.unpackedValue))
-            })
+            ev.on(EVENT, () => f(s.decodeEvent[name](ev.unpackedValue)))
         }
         on("fault", d => this.firmwareEvents.push({ tS: this.nowS(), kind: "fault", value: d.fault as string }))
         on("stateChanged", d => this.firmwareEvents.push({ tS: this.nowS(), kind: "state", value: d.state as string }))
